@@ -1,0 +1,26 @@
+#pragma once
+/// Error codes of the protocols module (STYLE.md 2.3). Values are stable: append, never reorder.
+
+#include "agentd/base/result.h"
+
+namespace agentd::protocols {
+
+enum class errc {
+    parse_error = 1, // 0 means success for error_code
+    invalid_request,
+    method_not_found,
+    invalid_params,
+    internal_error,
+    unsupported_version,
+};
+
+/// The "agentd.protocols" error category. Thread-safe.
+const boost::system::error_category& error_category() noexcept;
+
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+} // namespace agentd::protocols
+
+AGENTD_DECLARE_ERRC(agentd::protocols::errc);

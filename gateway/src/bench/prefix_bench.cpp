@@ -1,0 +1,12 @@
+#include "bench/benches.h"
+
+#include <cstdio>
+
+namespace agentd::gateway::bench {
+
+int prefix_bench(const cli::Args& /*args*/) {
+    std::fputs("agentd bench prefix: this benchmark is not built yet\n", stderr);
+    return 1;
+}
+
+} // namespace agentd::gateway::bench

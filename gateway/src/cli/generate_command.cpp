@@ -1,0 +1,12 @@
+#include "cli/commands.h"
+
+#include <cstdio>
+
+namespace agentd::gateway::cli {
+
+int generate_command(const Args& /*args*/) {
+    std::fputs("agentd generate: this command is not built yet\n", stderr);
+    return 1;
+}
+
+} // namespace agentd::gateway::cli

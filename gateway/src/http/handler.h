@@ -50,15 +50,15 @@ struct Principal {
 
 /// One HTTP request, fully read (bodies are size-limited by the server before a handler runs).
 struct Request {
-    std::string method;      ///< "GET", "POST", ...
-    std::string target;      ///< as sent: path plus query
-    std::string path;        ///< decoded path without the query
-    std::string query;       ///< raw query string without '?'
+    std::string method; ///< "GET", "POST", ...
+    std::string target; ///< as sent: path plus query
+    std::string path;   ///< decoded path without the query
+    std::string query;  ///< raw query string without '?'
     Headers headers;
     std::string body;
-    std::string remote;      ///< peer "ip:port"
-    std::string request_id;  ///< unique per request; echoed as X-Request-Id and in logs
-    Principal principal;     ///< filled by auth
+    std::string remote;     ///< peer "ip:port"
+    std::string request_id; ///< unique per request; echoed as X-Request-Id and in logs
+    Principal principal;    ///< filled by auth
     std::vector<std::pair<std::string, std::string>> path_params; ///< from "{name}" segments
 
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {

@@ -71,7 +71,8 @@ base::Result<std::unique_ptr<Connection>> Connection::open(const std::string& pa
         if (auto r = enable_wal(conn->handle()); !r) {
             return r.error();
         }
-        const char* sync = settings.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+        const char* sync =
+            settings.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
         if (auto r = conn->exec(sync); !r) {
             return r.error();
         }
@@ -113,7 +114,7 @@ base::Result<Statement> Connection::prepare(std::string_view sql) {
         return error_from_sqlite(db_.get(), rc, "prepare");
     }
     if (it != cache_.end()) {
-        sqlite3_stmt* handle = stmt.get(); // read before the move below
+        sqlite3_stmt* handle = stmt.get();                  // read before the move below
         return Statement(handle, nullptr, std::move(stmt)); // nested use: owned, uncached
     }
     auto slot = std::make_unique<CachedStmt>();
@@ -124,12 +125,16 @@ base::Result<Statement> Connection::prepare(std::string_view sql) {
     return borrowed;
 }
 
-base::Result<void> Connection::exec(const char* sql) { return exec_on(db_.get(), sql); }
+base::Result<void> Connection::exec(const char* sql) {
+    return exec_on(db_.get(), sql);
+}
 
 std::int64_t Connection::last_insert_rowid() const noexcept {
     return sqlite3_last_insert_rowid(db_.get());
 }
 
-int Connection::changes() const noexcept { return sqlite3_changes(db_.get()); }
+int Connection::changes() const noexcept {
+    return sqlite3_changes(db_.get());
+}
 
 } // namespace agentd::memory::sqlite

@@ -307,6 +307,7 @@ void HttpSession::reject(unsigned status, std::string_view code, std::string mes
     phase_ = ReadPhase::none;
     read_closed_ = true;
     continue_wanted_ = false;
+    linger_needed_ = true;
     auto ex = std::make_shared<Exchange>();
     ex->method = "-";
     ex->remote = remote_;
@@ -421,14 +422,17 @@ void HttpSession::begin_linger() {
     if (closed_ || lingering_) {
         return;
     }
-    if (eof_) {
+    boost::system::error_code ec;
+    if (eof_ || (!linger_needed_ && buffer_.size() == 0)) {
+        // Nothing more is expected from the client: a plain FIN.
+        socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
         close_now();
         return;
     }
-    // Half-close and drain what the client still sends, so that closing does not reset the
-    // connection before it has read our last response.
+    // After a rejected request the client may still be sending (a body we refused to read).
+    // Closing with unread input would reset the connection, and a reset can make the client's
+    // stack discard our error response before it is read: half-close and drain for a while.
     lingering_ = true;
-    boost::system::error_code ec;
     socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
     if (ec || shared_->limits.linger_timeout.count() == 0) {
         close_now();

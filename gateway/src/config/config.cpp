@@ -206,6 +206,8 @@ ApiKey parse_key(const json& obj, const std::string& path) {
         } else if (k == "scopes") {
             key.scopes = get_string_array(v, kp);
             have_scopes = true;
+        } else if ((k == "key" || k == "key_env" || k == "key_sha256") && secrets > 0) {
+            fail(path, "needs exactly one of \"key\", \"key_env\", \"key_sha256\"");
         } else if (k == "key" || k == "key_env") {
             std::string secret = get_string(v, kp);
             if (k == "key_env") {

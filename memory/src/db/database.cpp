@@ -87,6 +87,14 @@ base::Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) 
     if (!writer_conn) {
         return writer_conn.error();
     }
+    if (o.max_db_bytes > 0) {
+        // page_size is 4096 unless the file says otherwise; the cap is approximate by a page.
+        const std::string pragma = "PRAGMA max_page_count=" +
+                                   std::to_string(std::max<std::int64_t>(1, o.max_db_bytes / 4096));
+        if (auto r = (*writer_conn)->exec(pragma.c_str()); !r) {
+            return r.error();
+        }
+    }
     auto version = db::migrate(**writer_conn);
     if (!version) {
         return version.error();

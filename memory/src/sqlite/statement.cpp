@@ -45,10 +45,11 @@ Statement& Statement::bind(int index, double value) noexcept {
 }
 
 Statement& Statement::bind(int index, std::string_view text) noexcept {
-    // SQLITE_TRANSIENT: SQLite copies, so the caller's buffer may go away before step().
-    note_bind(
-        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
-        index);
+    // SQLITE_TRANSIENT: SQLite copies, so the caller's buffer may go away before step(). A
+    // null data pointer would bind NULL, not '': an empty view always binds the empty string.
+    const char* data = text.data() != nullptr ? text.data() : "";
+    note_bind(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+              index);
     return *this;
 }
 

@@ -46,6 +46,7 @@ struct DatabaseOptions {
     std::size_t max_write_queue = 4096; // pending write jobs before queue_full
     std::size_t max_write_batch = 256;  // jobs per group commit
     unsigned search_threads = 0;        // vector search workers; 0 → cores (at most 8)
+    std::int64_t max_db_bytes = 0;      // file size cap (writes past it: disk_full); 0 → none
     Limits limits;
     /// Milliseconds since the epoch; empty → the system clock. Tests inject one.
     std::function<std::int64_t()> clock_ms;

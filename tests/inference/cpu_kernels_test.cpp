@@ -1,6 +1,7 @@
 // SIMD kernels against the scalar oracle: activation quantisers bit for bit, GEMMs within float
 // rounding, on random data and odd shapes, for every weight type and every ISA this CPU has.
 #include "agentd/inference/quantize.h"
+
 #include "backend/cpu/kernels.h"
 
 #include <gtest/gtest.h>
@@ -38,8 +39,8 @@ std::vector<std::uint8_t> quantize_acts(const KernelTable& kt, ActKind kind,
                                         std::int64_t k) {
     const std::size_t rb = act_row_bytes(kind, k);
     std::vector<std::uint8_t> out(rb * static_cast<std::size_t>(rows) + 64, 0xCD);
-    kt.quantize[static_cast<int>(kind)](x.data(), static_cast<std::size_t>(k), out.data(), rb,
-                                        rows, k);
+    kt.quantize[static_cast<int>(kind)](x.data(), static_cast<std::size_t>(k), out.data(), rb, rows,
+                                        k);
     out.resize(rb * static_cast<std::size_t>(rows));
     return out;
 }
@@ -72,8 +73,8 @@ TEST_P(GemmVsScalar, MatchesScalarOracle) {
     const std::size_t y_stride = static_cast<std::size_t>(s.rows) + 3;
 
     auto run = [&](const KernelTable& kt, bool accumulate, std::vector<float> y) {
-        GemmArgs a{w.data(), w_stride, act.data(), act_row_bytes(kind, s.k), y.data(), y_stride,
-                   s.k, accumulate};
+        GemmArgs a{w.data(), w_stride, act.data(), act_row_bytes(kind, s.k),
+                   y.data(), y_stride, s.k,        accumulate};
         kt.gemm[static_cast<int>(s.type)](a, 0, s.rows, 0, s.tokens);
         return y;
     };
@@ -113,8 +114,8 @@ TEST_P(GemmVsScalar, MatchesScalarOracle) {
         }
         // A sub-range of rows and tokens touches nothing outside it.
         std::vector<float> part(init);
-        GemmArgs a{w.data(), w_stride, act.data(), act_row_bytes(kind, s.k), part.data(),
-                   y_stride, s.k, false};
+        GemmArgs a{w.data(),    w_stride, act.data(), act_row_bytes(kind, s.k),
+                   part.data(), y_stride, s.k,        false};
         if (s.rows > 2 && s.tokens > 1) {
             kt.gemm[static_cast<int>(s.type)](a, 1, s.rows - 1, 1, s.tokens);
             for (std::int64_t t = 0; t < s.tokens; ++t) {
@@ -176,7 +177,8 @@ TEST(ActQuantizers, ExtremeAndZeroBlocksAgree) {
     }
     x[257] = 4.0f; // equal magnitude with opposite sign: the first one decides
     for (int kind = 0; kind < kActKinds; ++kind) {
-        const auto ref = quantize_acts(*kernel_table(Isa::scalar), static_cast<ActKind>(kind), x, 1, k);
+        const auto ref =
+            quantize_acts(*kernel_table(Isa::scalar), static_cast<ActKind>(kind), x, 1, k);
         for (Isa isa : simd_isas()) {
             EXPECT_EQ(quantize_acts(*kernel_table(isa), static_cast<ActKind>(kind), x, 1, k), ref)
                 << isa_name(isa) << " kind " << kind;

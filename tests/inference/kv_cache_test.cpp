@@ -1,6 +1,7 @@
 // KV block pool and per-sequence block tables: plan/commit, copy-on-write, rewinds, errors as
 // values, and a randomized run checked against a plain model after every operation.
 #include "agentd/inference/errc.h"
+
 #include "kv/kv_cache.h"
 
 #include <gtest/gtest.h>
@@ -120,7 +121,8 @@ TEST(KvCache, BadAppendsAreRejected) {
     const KvAppend empty{1, 0, 0};
     EXPECT_FALSE(c.plan(std::span(&empty, 1)));
     const KvAppend too_long{1, 0, 33};
-    EXPECT_EQ(c.plan(std::span(&too_long, 1)).error().code, make_error_code(errc::context_overflow));
+    EXPECT_EQ(c.plan(std::span(&too_long, 1)).error().code,
+              make_error_code(errc::context_overflow));
     const KvAppend twice[] = {{1, 0, 1}, {1, 1, 1}};
     EXPECT_FALSE(c.plan(twice));
     EXPECT_FALSE(c.fork(1, 2, 5));

@@ -1,7 +1,7 @@
 // Reference quantisers, block layouts and half/bfloat16 conversions.
+#include "agentd/inference/errc.h"
 #include "agentd/inference/quantize.h"
 
-#include "agentd/inference/errc.h"
 #include "quant/block_formats.h"
 
 #include <gtest/gtest.h>
@@ -29,7 +29,9 @@ __attribute__((target("f16c"))) std::uint16_t hw_fp16(float f) {
     return static_cast<std::uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
 }
 
-__attribute__((target("f16c"))) float hw_fp32(std::uint16_t h) { return _cvtsh_ss(h); }
+__attribute__((target("f16c"))) float hw_fp32(std::uint16_t h) {
+    return _cvtsh_ss(h);
+}
 
 TEST(Fp16, EveryHalfRoundTripsAndMatchesF16c) {
     if (!__builtin_cpu_supports("f16c")) {

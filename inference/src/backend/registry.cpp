@@ -2,6 +2,7 @@
 #include "agentd/base/check.h"
 #include "agentd/inference/backend_info.h"
 #include "agentd/inference/errc.h"
+
 #include "backend/backend.h"
 #include "backend/cpu/cpu_backend.h"
 
@@ -23,7 +24,8 @@ std::vector<BackendInfo> available_backends() {
 
 namespace backend {
 
-base::Result<std::unique_ptr<Backend>> make_backend(BackendKind kind, const BackendOptions& options) {
+base::Result<std::unique_ptr<Backend>> make_backend(BackendKind kind,
+                                                    const BackendOptions& options) {
     switch (kind) {
     case BackendKind::cpu:
         return std::unique_ptr<Backend>(
@@ -31,9 +33,8 @@ base::Result<std::unique_ptr<Backend>> make_backend(BackendKind kind, const Back
     case BackendKind::cuda:
         break;
     }
-    return base::fail(errc::unsupported,
-                      std::string("backend '") + backend_kind_name(kind) +
-                          "' is not available in this build");
+    return base::fail(errc::unsupported, std::string("backend '") + backend_kind_name(kind) +
+                                             "' is not available in this build");
 }
 
 Tensor Tensor::contiguous(void* data, TensorType type, std::int64_t rows, std::int64_t cols) {
@@ -60,7 +61,8 @@ Tensor Tensor::slice_cols(std::int64_t first, std::int64_t n) const {
 }
 
 Tensor Tensor::reshaped(std::int64_t new_rows, std::int64_t new_cols) const {
-    AGENTD_CHECK(is_contiguous() && new_rows * new_cols == rows * cols, "reshape of contiguous data");
+    AGENTD_CHECK(is_contiguous() && new_rows * new_cols == rows * cols,
+                 "reshape of contiguous data");
     return contiguous(data, type, new_rows, new_cols);
 }
 

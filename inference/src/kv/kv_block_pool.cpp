@@ -4,7 +4,8 @@
 
 namespace agentd::inference::kv {
 
-KvBlockPool::KvBlockPool(int n_blocks) : refs_(static_cast<std::size_t>(n_blocks < 0 ? 0 : n_blocks), 0) {
+KvBlockPool::KvBlockPool(int n_blocks)
+    : refs_(static_cast<std::size_t>(n_blocks < 0 ? 0 : n_blocks), 0) {
     free_.reserve(refs_.size());
     // Lowest ids first out, which keeps early sequences in one region of the storage.
     for (int b = total() - 1; b >= 0; --b) {

@@ -113,7 +113,8 @@ base::Result<KvPlan> KvCache::plan(std::span<const KvAppend> appends) const {
     for (const KvAppend& a : appends) {
         auto it = seqs_.find(a.seq);
         if (it == seqs_.end()) {
-            return base::fail(errc::invalid_argument, "append to unknown sequence " + std::to_string(a.seq));
+            return base::fail(errc::invalid_argument,
+                              "append to unknown sequence " + std::to_string(a.seq));
         }
         if (!seen.insert(a.seq).second) {
             return base::fail(errc::invalid_argument,
@@ -123,11 +124,13 @@ base::Result<KvPlan> KvCache::plan(std::span<const KvAppend> appends) const {
         if (a.n_tokens <= 0 || a.pos0 < 0 || a.pos0 > s.len) {
             return base::fail(errc::invalid_argument,
                               "append must continue the sequence (position " +
-                                  std::to_string(a.pos0) + ", length " + std::to_string(s.len) + ")");
+                                  std::to_string(a.pos0) + ", length " + std::to_string(s.len) +
+                                  ")");
         }
         if (a.n_tokens > max_seq_len_ - a.pos0) {
             return base::fail(errc::context_overflow,
-                              "sequence would grow to " + std::to_string(std::int64_t{a.pos0} + a.n_tokens) +
+                              "sequence would grow to " +
+                                  std::to_string(std::int64_t{a.pos0} + a.n_tokens) +
                                   " tokens; the context holds " + std::to_string(max_seq_len_));
         }
         KvPlan::Entry e{a.seq, a.pos0, a.pos0 + a.n_tokens, blocks_for(a.pos0), 0, false};
@@ -151,7 +154,8 @@ base::Result<KvPlan> KvCache::plan(std::span<const KvAppend> appends) const {
 }
 
 std::vector<BlockCopyOp> KvCache::commit(const KvPlan& plan) {
-    AGENTD_CHECK(plan.generation_ == generation_, "a plan is committed against the state it was made for");
+    AGENTD_CHECK(plan.generation_ == generation_,
+                 "a plan is committed against the state it was made for");
     std::vector<BlockCopyOp> copies;
     // Rewinds first, so the blocks they free are available to every entry.
     for (const auto& e : plan.entries_) {
@@ -193,7 +197,8 @@ bool KvCache::check_invariants(std::string* why) const {
             return fail("sequence " + std::to_string(id) + " length out of range");
         }
         if (static_cast<int>(s.blocks.size()) != blocks_for(s.len)) {
-            return fail("sequence " + std::to_string(id) + " block table does not match its length");
+            return fail("sequence " + std::to_string(id) +
+                        " block table does not match its length");
         }
         for (BlockId b : s.blocks) {
             if (b < 0 || b >= pool_.total()) {
@@ -204,7 +209,8 @@ bool KvCache::check_invariants(std::string* why) const {
     }
     for (int b = 0; b < pool_.total(); ++b) {
         if (pool_.refcount(b) < refs[static_cast<std::size_t>(b)]) {
-            return fail("block " + std::to_string(b) + " has fewer references than tables using it");
+            return fail("block " + std::to_string(b) +
+                        " has fewer references than tables using it");
         }
     }
     return true;

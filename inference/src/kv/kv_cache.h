@@ -14,6 +14,7 @@
 /// misuse (committing a stale plan, unknown ids in accessors) is a bug (AGENTD_CHECK).
 
 #include "agentd/base/result.h"
+
 #include "kv/kv_block_pool.h"
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 #include "agentd/inference/quantize.h"
 
 #include "agentd/inference/errc.h"
+
 #include "quant/quantize_ref.h"
 
 #include <string>
@@ -19,10 +20,9 @@ base::Result<std::vector<std::uint8_t>> quantize(TensorType type, std::span<cons
     }
     const auto rb = row_bytes(type, row_elems);
     if (!rb) {
-        return base::fail(errc::invalid_argument,
-                          "quantize: row of " + std::to_string(row_elems) +
-                              " elements is not a whole number of " + std::string(traits.name) +
-                              " blocks");
+        return base::fail(errc::invalid_argument, "quantize: row of " + std::to_string(row_elems) +
+                                                      " elements is not a whole number of " +
+                                                      std::string(traits.name) + " blocks");
     }
     const std::int64_t rows = static_cast<std::int64_t>(values.size()) / row_elems;
     std::vector<std::uint8_t> out(*rb * static_cast<std::size_t>(rows));
@@ -68,9 +68,9 @@ base::Result<std::vector<float>> dequantize(TensorType type, std::span<const std
                                             std::int64_t n_elems) {
     const auto rb = row_bytes(type, n_elems);
     if (type == TensorType::i32 || !rb || *rb != data.size()) {
-        return base::fail(errc::invalid_argument,
-                          "dequantize: byte count does not match " + std::to_string(n_elems) +
-                              " elements of " + std::string(type_traits(type).name));
+        return base::fail(errc::invalid_argument, "dequantize: byte count does not match " +
+                                                      std::to_string(n_elems) + " elements of " +
+                                                      std::string(type_traits(type).name));
     }
     std::vector<float> out(static_cast<std::size_t>(n_elems));
     const std::uint8_t* x = data.data();
@@ -109,9 +109,17 @@ base::Result<std::vector<float>> dequantize(TensorType type, std::span<const std
     return out;
 }
 
-float fp16_to_fp32(std::uint16_t h) noexcept { return quant::half_to_float(h); }
-std::uint16_t fp32_to_fp16(float f) noexcept { return quant::float_to_half(f); }
-float bf16_to_fp32(std::uint16_t h) noexcept { return quant::bf16_to_float(h); }
-std::uint16_t fp32_to_bf16(float f) noexcept { return quant::float_to_bf16(f); }
+float fp16_to_fp32(std::uint16_t h) noexcept {
+    return quant::half_to_float(h);
+}
+std::uint16_t fp32_to_fp16(float f) noexcept {
+    return quant::float_to_half(f);
+}
+float bf16_to_fp32(std::uint16_t h) noexcept {
+    return quant::bf16_to_float(h);
+}
+std::uint16_t fp32_to_bf16(float f) noexcept {
+    return quant::float_to_bf16(f);
+}
 
 } // namespace agentd::inference

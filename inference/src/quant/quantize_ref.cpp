@@ -20,7 +20,9 @@ float signed_absmax(const float* x, int n, float& amax) {
     return max;
 }
 
-int clampi(int v, int lo, int hi) { return std::min(hi, std::max(lo, v)); }
+int clampi(int v, int lo, int hi) {
+    return std::min(hi, std::max(lo, v));
+}
 
 /// Packs Q4_K sub-block scales and mins (6 bits each) into the 12-byte layout q4k_scale_min reads.
 void pack_q4k_scales(const std::uint8_t* sc, const std::uint8_t* m, std::uint8_t* out) {

@@ -71,7 +71,8 @@ std::optional<std::size_t> row_bytes(TensorType type, std::int64_t elems) noexce
         return std::nullopt;
     }
     const auto blocks = static_cast<std::uint64_t>(elems / t.block_elems);
-    if (blocks > std::numeric_limits<std::size_t>::max() / static_cast<std::uint64_t>(t.block_bytes)) {
+    if (blocks >
+        std::numeric_limits<std::size_t>::max() / static_cast<std::uint64_t>(t.block_bytes)) {
         return std::nullopt;
     }
     return static_cast<std::size_t>(blocks * static_cast<std::uint64_t>(t.block_bytes));

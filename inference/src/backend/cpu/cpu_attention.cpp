@@ -2,6 +2,7 @@
 // attention hands out (sequence, KV head, tile of up to 4 query rows) items to the pool, each
 // running the kernel table's online-softmax tile over the sequence's blocks.
 #include "agentd/base/check.h"
+
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_kv_storage.h"
 #include "quant/block_formats.h"
@@ -23,8 +24,8 @@ struct KvView {
 
 KvView view(const backend::KvStorage& kv, int layer) {
     const auto& s = static_cast<const CpuKvStorage&>(kv);
-    return {s.k(layer), s.v(layer), s.elem_size(), s.spec().block_size, s.spec().n_kv_heads,
-            s.spec().head_dim};
+    return {s.k(layer),          s.v(layer),          s.elem_size(),
+            s.spec().block_size, s.spec().n_kv_heads, s.spec().head_dim};
 }
 
 inline void store(std::uint8_t* base, std::size_t elem, std::size_t index, float value) {
@@ -69,8 +70,8 @@ void CpuBackend::attention(const backend::KvStorage& kv, int layer, const backen
     const KvView s = view(kv, layer);
     AGENTD_CHECK(p.n_kv_head == s.n_kv && p.head_dim == s.hd && p.n_head % p.n_kv_head == 0,
                  "attention heads match the KV cache");
-    AGENTD_CHECK(q.cols == static_cast<std::int64_t>(p.n_head) * p.head_dim &&
-                     out.rows == q.rows && out.cols == q.cols,
+    AGENTD_CHECK(q.cols == static_cast<std::int64_t>(p.n_head) * p.head_dim && out.rows == q.rows &&
+                     out.cols == q.cols,
                  "attention shapes");
     const int group = p.n_head / p.n_kv_head;
     const AttnFn fn = kv.spec().type == TensorType::f16 ? kt_->attn_f16 : kt_->attn_f32;
@@ -155,12 +156,12 @@ void CpuBackend::attention(const backend::KvStorage& kv, int layer, const backen
     }
 }
 
-void CpuBackend::copy_kv_blocks(backend::KvStorage& kv, std::span<const backend::BlockCopy> copies) {
+void CpuBackend::copy_kv_blocks(backend::KvStorage& kv,
+                                std::span<const backend::BlockCopy> copies) {
     const auto& spec = kv.spec();
     for (int layer = 0; layer < spec.n_layers; ++layer) {
         const KvView s = view(kv, layer);
-        const std::size_t block_bytes =
-            static_cast<std::size_t>(s.n_kv) * s.hd * s.bs * s.elem;
+        const std::size_t block_bytes = static_cast<std::size_t>(s.n_kv) * s.hd * s.bs * s.elem;
         for (const auto& c : copies) {
             AGENTD_CHECK(c.src >= 0 && c.src < spec.n_blocks && c.dst >= 0 && c.dst < spec.n_blocks,
                          "copied blocks inside the pool");

@@ -1,19 +1,19 @@
 #include "backend/cpu/cpu_backend.h"
 
-#include "backend/cpu/cpu_kv_storage.h"
-
 #include "agentd/base/check.h"
 #include "agentd/inference/errc.h"
+
+#include "backend/cpu/cpu_kv_storage.h"
 #include "quant/block_formats.h"
 #include "quant/quantize_ref.h"
 
-#include <sys/mman.h>
-#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
 
 namespace agentd::inference::cpu {
 namespace {
@@ -46,8 +46,8 @@ public:
 } // namespace
 
 CpuBackend::CpuBackend(int n_threads, Isa isa)
-    : pool_(n_threads > 0 ? n_threads : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))),
-      isa_(isa), kt_(kernel_table(isa)) {
+    : pool_(n_threads > 0 ? n_threads : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))), isa_(isa),
+      kt_(kernel_table(isa)) {
     AGENTD_CHECK(kt_ != nullptr, "CpuBackend needs an ISA this CPU supports");
 }
 
@@ -154,7 +154,8 @@ void dequantize_row(const Tensor& table, std::int64_t row, float* out) {
         for (std::int64_t i = 0; i < n; ++i) {
             std::uint16_t h;
             std::memcpy(&h, src + 2 * i, 2);
-            out[i] = table.type == TensorType::f16 ? quant::half_to_float(h) : quant::bf16_to_float(h);
+            out[i] =
+                table.type == TensorType::f16 ? quant::half_to_float(h) : quant::bf16_to_float(h);
         }
         break;
     case TensorType::q8_0:
@@ -223,7 +224,8 @@ void CpuBackend::build_rope_cache(const backend::RopeParams& p) {
         // YaRN correction range, as ggml_rope_yarn_corr_dims.
         auto corr_dim = [&](float n_rot) {
             return static_cast<float>(n_dims) *
-                   std::log(static_cast<float>(p.n_ctx_orig) / (n_rot * 2.0f * static_cast<float>(M_PI))) /
+                   std::log(static_cast<float>(p.n_ctx_orig) /
+                            (n_rot * 2.0f * static_cast<float>(M_PI))) /
                    (2.0f * std::log(p.freq_base));
         };
         corr[0] = std::max(0.0f, std::floor(corr_dim(p.beta_fast)));
@@ -237,12 +239,14 @@ void CpuBackend::build_rope_cache(const backend::RopeParams& p) {
         float* c = rope_cache_.data() + t * static_cast<std::size_t>(n_dims);
         float theta = static_cast<float>(positions_[t]);
         for (int i0 = 0; i0 < n_dims; i0 += 2) {
-            const float ff = rope_factors_.empty() ? 1.0f : rope_factors_[static_cast<std::size_t>(i0 / 2)];
+            const float ff =
+                rope_factors_.empty() ? 1.0f : rope_factors_[static_cast<std::size_t>(i0 / 2)];
             const float extrap = theta / ff;
             const float interp = p.freq_scale * extrap;
             float th = interp;
             if (p.ext_factor != 0.0f) {
-                const float y = static_cast<float>(i0 / 2 - corr[0]) / std::max(0.001f, corr[1] - corr[0]);
+                const float y =
+                    static_cast<float>(i0 / 2 - corr[0]) / std::max(0.001f, corr[1] - corr[0]);
                 const float ramp = (1.0f - std::min(1.0f, std::max(0.0f, y))) * p.ext_factor;
                 th = interp * (1.0f - ramp) + extrap * ramp;
             }

@@ -37,7 +37,8 @@ public:
     void download_rows(const backend::Tensor& src, std::span<float> dst) override;
     void synchronize() override {}
 
-    [[nodiscard]] base::Result<backend::KvStoragePtr> alloc_kv(const backend::KvSpec& spec) override;
+    [[nodiscard]] base::Result<backend::KvStoragePtr>
+    alloc_kv(const backend::KvSpec& spec) override;
 
     void set_step(const backend::StepLayout& layout) override;
     void embed(const backend::Tensor& table, backend::Tensor out) override;
@@ -50,7 +51,8 @@ public:
                   const backend::Tensor& v) override;
     void attention(const backend::KvStorage& kv, int layer, const backend::Tensor& q,
                    const backend::AttentionParams& params, backend::Tensor out) override;
-    void copy_kv_blocks(backend::KvStorage& kv, std::span<const backend::BlockCopy> copies) override;
+    void copy_kv_blocks(backend::KvStorage& kv,
+                        std::span<const backend::BlockCopy> copies) override;
     void swiglu(const backend::Tensor& gate, const backend::Tensor& up,
                 backend::Tensor out) override;
     void add(const backend::Tensor& a, const backend::Tensor& b, backend::Tensor out) override;

@@ -5,6 +5,7 @@
 // 128-token tiles, token chunk outermost, so a chunk of activations stays in L2 while the
 // weight rows stream past.
 #include "agentd/base/check.h"
+
 #include "backend/cpu/cpu_backend.h"
 
 #include <algorithm>
@@ -16,7 +17,9 @@ namespace {
 constexpr std::int64_t kPrefillRows = 64;
 constexpr std::int64_t kTokenChunk = 128;
 
-std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
+std::int64_t round_up(std::int64_t v, std::int64_t m) {
+    return (v + m - 1) / m * m;
+}
 
 } // namespace
 
@@ -67,7 +70,8 @@ void CpuBackend::matmul(const backend::Tensor& x, std::span<const backend::Matmu
         std::int64_t rows_per;
         std::int64_t tok_per;
         if (T <= 4) {
-            rows_per = std::max<std::int64_t>(32, round_up((N + threads * 8 - 1) / (threads * 8), 32));
+            rows_per =
+                std::max<std::int64_t>(32, round_up((N + threads * 8 - 1) / (threads * 8), 32));
             tok_per = T;
         } else {
             rows_per = kPrefillRows;
@@ -75,7 +79,8 @@ void CpuBackend::matmul(const backend::Tensor& x, std::span<const backend::Matmu
         }
         for (std::int64_t t0 = 0; t0 < T; t0 += tok_per) {
             for (std::int64_t r0 = 0; r0 < N; r0 += rows_per) {
-                items.push_back({oi, r0, std::min(N, r0 + rows_per), t0, std::min(T, t0 + tok_per)});
+                items.push_back(
+                    {oi, r0, std::min(N, r0 + rows_per), t0, std::min(T, t0 + tok_per)});
             }
         }
     }
@@ -121,7 +126,16 @@ void CpuBackend::matmul(const backend::Tensor& x, std::span<const backend::Matmu
             }
         }
     };
-    pool_.run(body);
+    // Tiny products (small models, short batches) are not worth waking the workers for.
+    std::int64_t macs = 0;
+    for (const auto& o : outs) {
+        macs += o.weight->rows * K * T;
+    }
+    if (pool_.size() == 1 || macs < 64 * 1024) {
+        body(ThreadPool::Context::single());
+    } else {
+        pool_.run(body);
+    }
 }
 
 } // namespace agentd::inference::cpu

@@ -1,7 +1,6 @@
 #include "backend/cpu/kernels.h"
 
 #include "backend/cpu/isa/simd_decls.h"
-
 #include "quant/block_formats.h"
 
 #include <cpuid.h>
@@ -99,7 +98,7 @@ Isa choose() {
     t.quantize[static_cast<int>(ActKind::q8_0)] = &ns::quantize_q8_0;                              \
     t.quantize[static_cast<int>(ActKind::q4_0)] = &ns::quantize_q4_0;                              \
     t.quantize[static_cast<int>(ActKind::q8_k)] = &ns::quantize_q8_k;                              \
-    t.vec = {&ns::swiglu, &ns::dot, &ns::scale_axpy, &ns::exp_sum};                              \
+    t.vec = {&ns::swiglu, &ns::dot, &ns::scale_axpy, &ns::exp_sum};                                \
     t.attn_f32 = &ns::attn_f32;                                                                    \
     t.attn_f16 = &ns::attn_f16
 
@@ -124,7 +123,9 @@ KernelTable make_avx512() {
 
 } // namespace
 
-bool cpu_has_avx512bf16() noexcept { return features().avx512bf16; }
+bool cpu_has_avx512bf16() noexcept {
+    return features().avx512bf16;
+}
 
 std::size_t act_row_bytes(ActKind kind, std::int64_t k) noexcept {
     const auto n = static_cast<std::size_t>(k);

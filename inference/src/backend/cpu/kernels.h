@@ -20,12 +20,12 @@ namespace agentd::inference::cpu {
 
 /// Activation formats (one row of k elements each).
 enum class ActKind : int {
-    f32,   ///< float[k]
-    f16r,  ///< float[k], each value rounded through IEEE half (pairs with F16 weights)
-    bf16,  ///< uint16[k] bfloat16 (pairs with BF16 weights)
-    q8_0,  ///< Q8 blocks of 32 for Q8_0 weights (layout: ActQ8 below, corr = -128 * sum)
-    q4_0,  ///< Q8 blocks of 32 for Q4_0 weights (layout: ActQ8 below, corr = -8 * sum)
-    q8_k,  ///< quant::BlockQ8K[k / 256] for Q4_K and Q6_K weights
+    f32,  ///< float[k]
+    f16r, ///< float[k], each value rounded through IEEE half (pairs with F16 weights)
+    bf16, ///< uint16[k] bfloat16 (pairs with BF16 weights)
+    q8_0, ///< Q8 blocks of 32 for Q8_0 weights (layout: ActQ8 below, corr = -128 * sum)
+    q4_0, ///< Q8 blocks of 32 for Q4_0 weights (layout: ActQ8 below, corr = -8 * sum)
+    q8_k, ///< quant::BlockQ8K[k / 256] for Q4_K and Q6_K weights
 };
 inline constexpr int kActKinds = 6;
 

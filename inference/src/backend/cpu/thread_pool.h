@@ -33,7 +33,8 @@ public:
 
     private:
         friend class ThreadPool;
-        Context(ThreadPool* pool, int index, int count) : pool_(pool), index_(index), count_(count) {}
+        Context(ThreadPool* pool, int index, int count)
+            : pool_(pool), index_(index), count_(count) {}
         ThreadPool* pool_;
         int index_;
         int count_;

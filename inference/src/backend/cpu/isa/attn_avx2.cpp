@@ -11,8 +11,8 @@ namespace {
 template <bool kF16>
 inline __m256 load8(const void* base, std::int64_t i) {
     if constexpr (kF16) {
-        return _mm256_cvtph_ps(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const std::uint16_t*>(base) + i)));
+        return _mm256_cvtph_ps(_mm_loadu_si128(
+            reinterpret_cast<const __m128i*>(static_cast<const std::uint16_t*>(base) + i)));
     } else {
         return _mm256_loadu_ps(static_cast<const float*>(base) + i);
     }
@@ -72,7 +72,8 @@ void run(const AttnTile& t) {
             for (; d < hd8; d += 8) {
                 __m256 o = _mm256_mul_ps(_mm256_loadu_ps(out + d), va);
                 for (int j = 0; j < keys; ++j) {
-                    o = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), load8<kF16>(t.v[c], j * t.v_stride + d), o);
+                    o = _mm256_fmadd_ps(_mm256_set1_ps(p[j]),
+                                        load8<kF16>(t.v[c], j * t.v_stride + d), o);
                 }
                 _mm256_storeu_ps(out + d, o);
             }
@@ -93,7 +94,11 @@ void run(const AttnTile& t) {
 
 } // namespace
 
-void attn_f32(const AttnTile& t) { run<false>(t); }
-void attn_f16(const AttnTile& t) { run<true>(t); }
+void attn_f32(const AttnTile& t) {
+    run<false>(t);
+}
+void attn_f16(const AttnTile& t) {
+    run<true>(t);
+}
 
 } // namespace agentd::inference::cpu::avx2

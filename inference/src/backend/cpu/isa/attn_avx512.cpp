@@ -71,7 +71,8 @@ void tile(const AttnTile& t) {
             const float m_new = mx > m[i] ? mx : m[i];
             alpha[i] = __builtin_expf(m[i] - m_new); // 0 on the first chunk (m = -inf)
             m[i] = m_new;
-            const __m512 e = _mm512_maskz_mov_ps(valid, exp512(_mm512_sub_ps(sc, _mm512_set1_ps(m_new))));
+            const __m512 e =
+                _mm512_maskz_mov_ps(valid, exp512(_mm512_sub_ps(sc, _mm512_set1_ps(m_new))));
             l[i] = l[i] * alpha[i] + _mm512_reduce_add_ps(e);
             _mm512_store_ps(p[i], e);
         }
@@ -80,7 +81,8 @@ void tile(const AttnTile& t) {
             const __mmask16 dm = tail_mask16(hd - d);
             __m512 o[R];
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-                o[i] = _mm512_mul_ps(_mm512_maskz_loadu_ps(dm, t.out[i] + d), _mm512_set1_ps(alpha[i]));
+                o[i] = _mm512_mul_ps(_mm512_maskz_loadu_ps(dm, t.out[i] + d),
+                                     _mm512_set1_ps(alpha[i]));
             }
             for (int j = 0; j < keys; ++j) {
                 const __m512 v = load16<kF16>(t.v[c], j * t.v_stride + d, dm);
@@ -97,7 +99,8 @@ void tile(const AttnTile& t) {
         const __m512 inv = _mm512_set1_ps(l[i] > 0.0f ? 1.0f / l[i] : 0.0f);
         for (int d = 0; d < hd; d += 16) {
             const __mmask16 dm = tail_mask16(hd - d);
-            _mm512_mask_storeu_ps(t.out[i] + d, dm, _mm512_mul_ps(_mm512_maskz_loadu_ps(dm, t.out[i] + d), inv));
+            _mm512_mask_storeu_ps(t.out[i] + d, dm,
+                                  _mm512_mul_ps(_mm512_maskz_loadu_ps(dm, t.out[i] + d), inv));
         }
     }
 }
@@ -122,7 +125,11 @@ void run(const AttnTile& t) {
 
 } // namespace
 
-void attn_f32(const AttnTile& t) { run<false>(t); }
-void attn_f16(const AttnTile& t) { run<true>(t); }
+void attn_f32(const AttnTile& t) {
+    run<false>(t);
+}
+void attn_f16(const AttnTile& t) {
+    run<true>(t);
+}
 
 } // namespace agentd::inference::cpu::avx512

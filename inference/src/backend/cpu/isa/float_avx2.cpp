@@ -14,11 +14,10 @@ inline __m256 load_w(const std::uint8_t* row, std::int64_t i) {
     if constexpr (T == TensorType::f32) {
         return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + i);
     } else if constexpr (T == TensorType::f16) {
-        return _mm256_cvtph_ps(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
     } else {
-        const __m256i v = _mm256_cvtepu16_epi32(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
+        const __m256i v =
+            _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
         return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
     }
 }
@@ -156,7 +155,8 @@ void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::si
                 q[i] = round_i32(_mm256_mul_ps(v[i], vid));
                 sum = _mm256_add_epi32(sum, q[i]);
             }
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + 32 * b), pack32(q[0], q[1], q[2], q[3]));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + 32 * b),
+                                pack32(q[0], q[1], q[2], q[3]));
             _mm256_storeu_ps(scale + 8 * b, _mm256_set1_ps(d));
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(corr + 8 * b),
                                 _mm256_setr_epi32(-c * hsum256i(sum), 0, 0, 0, 0, 0, 0, 0));
@@ -257,7 +257,8 @@ void quantize_q8_k(const float* x, std::size_t xs, std::uint8_t* out, std::size_
                 y.bsums[i / 16] = static_cast<std::int16_t>(hsum256i(_mm256_add_epi32(q[0], q[1])));
                 y.bsums[i / 16 + 1] =
                     static_cast<std::int16_t>(hsum256i(_mm256_add_epi32(q[2], q[3])));
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(y.qs + i), pack32(q[0], q[1], q[2], q[3]));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(y.qs + i),
+                                    pack32(q[0], q[1], q[2], q[3]));
             }
             y.d = 1.0f / iscale;
         }

@@ -114,7 +114,9 @@ void float_gemm(const GemmArgs& a, std::int64_t r0, std::int64_t r1, std::int64_
 // ---- activation quantisers ----
 
 /// Packs 16 int32 lanes (already in -127..127) to 16 int8.
-inline __m128i pack16(__m512i v) { return _mm512_cvtsepi32_epi8(v); }
+inline __m128i pack16(__m512i v) {
+    return _mm512_cvtsepi32_epi8(v);
+}
 
 void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::size_t os,
                       std::int64_t rows, std::int64_t k, int c) {
@@ -190,7 +192,8 @@ void quantize_bf16(const float* x, std::size_t xs, std::uint8_t* out, std::size_
             const __m512 v = _mm512_maskz_loadu_ps(m, xr + i);
             const __m512i u = _mm512_castps_si512(v);
             const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), one);
-            __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(bias, lsb)), 16);
+            __m512i rounded =
+                _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(bias, lsb)), 16);
             const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
             rounded = _mm512_mask_mov_epi32(
                 rounded, nan, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(64)));
@@ -214,7 +217,8 @@ void quantize_q8_k(const float* x, std::size_t xs, std::uint8_t* out, std::size_
     const __m512 sign = _mm512_set1_ps(-0.0f);
     for (std::int64_t row = 0; row < rows; ++row) {
         const float* xr = x + row * static_cast<std::int64_t>(xs);
-        auto* blocks = reinterpret_cast<quant::BlockQ8K*>(out + row * static_cast<std::int64_t>(os));
+        auto* blocks =
+            reinterpret_cast<quant::BlockQ8K*>(out + row * static_cast<std::int64_t>(os));
         for (std::int64_t b = 0; b < k / 256; ++b) {
             const float* xb = xr + 256 * b;
             quant::BlockQ8K& y = blocks[b];
@@ -276,8 +280,8 @@ float dot(const float* a, const float* b, std::int64_t n) {
     }
     for (; i < n; i += 16) {
         const __mmask16 m = tail_mask16(n - i);
-        acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i),
-                               acc0);
+        acc0 =
+            _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }

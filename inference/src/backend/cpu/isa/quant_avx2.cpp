@@ -17,7 +17,9 @@ using quant::BlockQ6K;
 using quant::BlockQ8_0;
 using quant::BlockQ8K;
 
-inline __m256i sum_pairs(__m256i p16) { return _mm256_madd_epi16(p16, _mm256_set1_epi16(1)); }
+inline __m256i sum_pairs(__m256i p16) {
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
 
 // ---------------------------------------------------------------- Q8_0 / Q4_0
 
@@ -110,11 +112,13 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     }
     const BlockQ4K* wr[R];
     AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-        wr[i] = reinterpret_cast<const BlockQ4K*>(a.w + (r + i) * static_cast<std::int64_t>(a.w_stride));
+        wr[i] = reinterpret_cast<const BlockQ4K*>(a.w +
+                                                  (r + i) * static_cast<std::int64_t>(a.w_stride));
     }
     const BlockQ8K* ar[C];
     AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-        ar[j] = reinterpret_cast<const BlockQ8K*>(a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
+        ar[j] = reinterpret_cast<const BlockQ8K*>(
+            a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
     }
     const __m256i nib = _mm256_set1_epi8(0x0F);
     for (std::int64_t sb = 0; sb < nsb; ++sb) {
@@ -138,10 +142,10 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act.qs + 64 * c4));
                     const __m256i a1 =
                         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act.qs + 64 * c4 + 32));
-                    const __m256i p0 = _mm256_madd_epi16(
-                        _mm256_maddubs_epi16(lo, a0), _mm256_set1_epi16(sm[i][2 * c4]));
-                    const __m256i p1 = _mm256_madd_epi16(
-                        _mm256_maddubs_epi16(hi, a1), _mm256_set1_epi16(sm[i][2 * c4 + 1]));
+                    const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0),
+                                                         _mm256_set1_epi16(sm[i][2 * c4]));
+                    const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1),
+                                                         _mm256_set1_epi16(sm[i][2 * c4 + 1]));
                     sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
                 }
                 int summ = 0;
@@ -151,8 +155,8 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
                 const float d = act.d * _cvtsh_ss(blk.d);
                 const float dmin = act.d * _cvtsh_ss(blk.dmin);
                 acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(d), acc[i][j]);
-                acc[i][j] = _mm256_sub_ps(
-                    acc[i][j], _mm256_setr_ps(dmin * static_cast<float>(summ), 0, 0, 0, 0, 0, 0, 0));
+                acc[i][j] = _mm256_sub_ps(acc[i][j], _mm256_setr_ps(dmin * static_cast<float>(summ),
+                                                                    0, 0, 0, 0, 0, 0, 0));
             }
         }
     }
@@ -178,11 +182,13 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     }
     const BlockQ6K* wr[R];
     AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-        wr[i] = reinterpret_cast<const BlockQ6K*>(a.w + (r + i) * static_cast<std::int64_t>(a.w_stride));
+        wr[i] = reinterpret_cast<const BlockQ6K*>(a.w +
+                                                  (r + i) * static_cast<std::int64_t>(a.w_stride));
     }
     const BlockQ8K* ar[C];
     AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-        ar[j] = reinterpret_cast<const BlockQ8K*>(a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
+        ar[j] = reinterpret_cast<const BlockQ8K*>(
+            a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
     }
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m2 = _mm256_set1_epi8(0x03);
@@ -192,8 +198,8 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
             const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act.bsums));
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
                 const BlockQ6K& blk = wr[i][sb];
-                const __m256i sc16 =
-                    _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
+                const __m256i sc16 = _mm256_cvtepi8_epi16(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
                 // -32 * sum_g sc_g * bsum_g
                 __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(),
                                                 _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5));
@@ -205,10 +211,11 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
                         // (part >> 1), qh bits 2 part .. 2 part + 1
                         const __m256i l = _mm256_loadu_si256(
                             reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32 * (part & 1)));
-                        const __m256i lo4 = (part >> 1) ? _mm256_and_si256(_mm256_srli_epi16(l, 4), m4)
-                                                        : _mm256_and_si256(l, m4);
-                        const __m256i hi2 = _mm256_and_si256(
-                            _mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * part)), m2);
+                        const __m256i lo4 = (part >> 1)
+                                                ? _mm256_and_si256(_mm256_srli_epi16(l, 4), m4)
+                                                : _mm256_and_si256(l, m4);
+                        const __m256i hi2 =
+                            _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * part)), m2);
                         const __m256i q = _mm256_or_si256(lo4, _mm256_slli_epi16(hi2, 4));
                         const __m256i av = _mm256_loadu_si256(
                             reinterpret_cast<const __m256i*>(act.qs + 128 * h + 32 * part));

@@ -30,7 +30,9 @@ inline std::uint16_t load_u16(const std::uint8_t* p) {
     return v;
 }
 
-inline float fp16(const std::uint8_t* p) { return _cvtsh_ss(load_u16(p)); }
+inline float fp16(const std::uint8_t* p) {
+    return _cvtsh_ss(load_u16(p));
+}
 
 // ---------------------------------------------------------------- Q8_0 / Q4_0
 
@@ -51,9 +53,8 @@ struct Q8Weights {
             return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
         } else {
             const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-            const __m256i hi =
-                pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 36))
-                     : _mm256_set1_epi8(static_cast<char>(0x80));
+            const __m256i hi = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 36))
+                                    : _mm256_set1_epi8(static_cast<char>(0x80));
             const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
             return _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80)));
         }
@@ -152,11 +153,13 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     }
     const BlockQ4K* wr[R];
     AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-        wr[i] = reinterpret_cast<const BlockQ4K*>(a.w + (r + i) * static_cast<std::int64_t>(a.w_stride));
+        wr[i] = reinterpret_cast<const BlockQ4K*>(a.w +
+                                                  (r + i) * static_cast<std::int64_t>(a.w_stride));
     }
     const BlockQ8K* ar[C];
     AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-        ar[j] = reinterpret_cast<const BlockQ8K*>(a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
+        ar[j] = reinterpret_cast<const BlockQ8K*>(
+            a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
     }
     const __m256i dup = _mm256_setr_epi16(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     const __m512i nib = _mm512_set1_epi8(0x0F);
@@ -196,12 +199,14 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
             AGENTD_UNROLL for (int j = 0; j < C; ++j) {
                 const __m512i av = _mm512_loadu_si512(ar[j][sb].qs + 64 * c4);
                 AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-                    iacc[i][j] = _mm512_dpwssd_epi32(iacc[i][j], _mm512_maddubs_epi16(wq[i], av), s[i]);
+                    iacc[i][j] =
+                        _mm512_dpwssd_epi32(iacc[i][j], _mm512_maddubs_epi16(wq[i], av), s[i]);
                 }
             }
         }
         AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-            const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar[j][sb].bsums));
+            const __m256i bs =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar[j][sb].bsums));
             const float da = ar[j][sb].d;
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
                 const __m512i mi = _mm512_zextsi256_si512(_mm256_madd_epi16(bs, mins[i]));
@@ -249,11 +254,13 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     }
     const BlockQ6K* wr[R];
     AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-        wr[i] = reinterpret_cast<const BlockQ6K*>(a.w + (r + i) * static_cast<std::int64_t>(a.w_stride));
+        wr[i] = reinterpret_cast<const BlockQ6K*>(a.w +
+                                                  (r + i) * static_cast<std::int64_t>(a.w_stride));
     }
     const BlockQ8K* ar[C];
     AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-        ar[j] = reinterpret_cast<const BlockQ8K*>(a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
+        ar[j] = reinterpret_cast<const BlockQ8K*>(
+            a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
     }
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i m2 = _mm512_set1_epi8(0x30);
@@ -267,11 +274,12 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
         }
         __m512i iacc[R][C];
         AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-            const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar[j][sb].bsums));
+            const __m256i bs =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar[j][sb].bsums));
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
                 // -32 * sum_g sc_g * bsum_g: the offset of the unsigned 6-bit quants.
-                const __m256i off = _mm256_slli_epi32(
-                    _mm256_madd_epi16(bs, _mm512_castsi512_si256(sc16[i])), 5);
+                const __m256i off =
+                    _mm256_slli_epi32(_mm256_madd_epi16(bs, _mm512_castsi512_si256(sc16[i])), 5);
                 iacc[i][j] = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), off));
             }
         }
@@ -367,11 +375,15 @@ void run_tiles(const GemmArgs& a, std::int64_t r0, std::int64_t r1, std::int64_t
 
 template <int R, int C>
 struct Q8Tile {
-    static void run(const GemmArgs& a, std::int64_t r, std::int64_t t) { q8_tile<false, R, C>(a, r, t); }
+    static void run(const GemmArgs& a, std::int64_t r, std::int64_t t) {
+        q8_tile<false, R, C>(a, r, t);
+    }
 };
 template <int R, int C>
 struct Q4Tile {
-    static void run(const GemmArgs& a, std::int64_t r, std::int64_t t) { q8_tile<true, R, C>(a, r, t); }
+    static void run(const GemmArgs& a, std::int64_t r, std::int64_t t) {
+        q8_tile<true, R, C>(a, r, t);
+    }
 };
 template <int R, int C>
 struct Q4KTile {

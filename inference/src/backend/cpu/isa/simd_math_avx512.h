@@ -19,8 +19,8 @@ static inline __m512 exp512(__m512 x) {
     const __m512 ln2_lo = _mm512_set1_ps(-2.12194440e-4f);
     x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f)); // keeps n finite; e^-104 underflows anyway
     x = _mm512_min_ps(x, _mm512_set1_ps(89.0f));
-    const __m512 n =
-        _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, ln2_hi, x);
     r = _mm512_fnmadd_ps(n, ln2_lo, r);
     __m512 p = _mm512_set1_ps(1.0f / 720.0f);

@@ -135,3 +135,38 @@ TEST(ChatTemplate, FallbackIsTheStoredChatml) {
 
 } // namespace
 } // namespace agentd::inference
+
+namespace agentd::inference {
+namespace {
+
+// Small templates exercising one language feature each (scoping, whitespace control, filters,
+// tests, methods, Python repr and arithmetic), compared with Python jinja2's output or error.
+TEST(ChatTemplateSnippets, MatchPythonJinja2) {
+    Value snippets = load_json(data_dir() / "snippets.json");
+    Value expected = load_json(data_dir() / "expected" / "snippets.json");
+    int checked = 0;
+    for (const Value& s : snippets.find("snippets")->as_array()) {
+        const std::string& name = s.find("name")->as_string();
+        SCOPED_TRACE(name);
+        const Value* want = expected.find(name);
+        ASSERT_NE(want, nullptr);
+        ChatRenderInputs in;
+        in.extra = *s.find("context");
+        in.now = parse_utc("2025-03-14T15:09:26Z");
+        auto tmpl = ChatTemplate::parse(s.find("template")->as_string());
+        base::Result<std::string> out =
+            tmpl ? tmpl->render(in) : base::Result<std::string>(tmpl.error());
+        if (const Value* err = want->find("error")) {
+            EXPECT_FALSE(out) << "Python raised " << err->as_string() << " but we rendered "
+                              << *out;
+        } else {
+            ASSERT_TRUE(out) << out.error().what();
+            EXPECT_EQ(*out, want->find("output")->as_string());
+        }
+        ++checked;
+    }
+    EXPECT_GE(checked, 60);
+}
+
+} // namespace
+} // namespace agentd::inference

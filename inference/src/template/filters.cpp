@@ -335,7 +335,17 @@ JVal f_format(Interpreter& in, const JVal& v, CallArgs& args) {
         if (conv == 's' || conv == 'r') {
             std::string s;
             conv == 's' ? append_str(s, a) : append_repr(s, a);
-            out += s;
+            // Width and '-' flag pad by code points, as Python does.
+            bool left = spec.find('-') != std::string::npos;
+            std::size_t digits_at = spec.find_first_of("123456789");
+            std::size_t width = 0;
+            if (digits_at != std::string::npos) {
+                width = static_cast<std::size_t>(
+                    std::min(4096L, std::strtol(spec.c_str() + digits_at, nullptr, 10)));
+            }
+            std::size_t len = utf8::length(s);
+            std::string pad(width > len ? width - len : 0, ' ');
+            out += left ? s + pad : pad + s;
         } else if ((conv == 'd' || conv == 'i' || conv == 'x' || conv == 'X') && a.is_number()) {
             spec += "ll";
             spec.push_back(conv == 'i' ? 'd' : conv);

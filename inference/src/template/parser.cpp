@@ -128,8 +128,14 @@ private:
             const Token& t = cur();
             if (t.kind == Tok::eof) {
                 if (end_tags.size() > 0) {
-                    fail("unexpected end of template, expected '{% " +
-                         std::string(*end_tags.begin()) + " %}'");
+                    std::string want;
+                    for (auto tag : end_tags) {
+                        want += want.empty() ? "" : " or ";
+                        want += "'{% ";
+                        want += tag;
+                        want += " %}'";
+                    }
+                    fail("unexpected end of template, expected " + want);
                 }
                 return body;
             }

@@ -8,7 +8,8 @@ so the renderings are reproducible; agentd's renderer is given the same time in 
 
 Usage: python3 record_reference.py   (needs jinja2 >= 3.1; Debian: python3-jinja2)
 Writes expected/<template>/<case>.txt, or <case>.error with the exception text when the
-template raises (the C++ test then expects a render error).
+template raises (the C++ test then expects a render error), and expected/snippets.json with the
+output (or error) of each language snippet in snippets.json.
 """
 import datetime
 import json
@@ -84,6 +85,17 @@ def main():
                 suffix, payload = ".error", f"{type(e).__name__}: {e}"
             with open(base + suffix, "w", encoding="utf-8", newline="") as f:
                 f.write(payload)
+    with open(os.path.join(HERE, "snippets.json"), encoding="utf-8") as f:
+        snippets = json.load(f)["snippets"]
+    results = {}
+    for snip in snippets:
+        try:
+            results[snip["name"]] = {"output": env.from_string(snip["template"]).render(
+                **snip["context"])}
+        except Exception as e:
+            results[snip["name"]] = {"error": f"{type(e).__name__}: {e}"}
+    with open(os.path.join(out_root, "snippets.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, ensure_ascii=False, indent=1, sort_keys=True)
     print(f"jinja2 {jinja2.__version__}: recorded {len(templates)} templates x "
           f"{len(spec['cases'])} cases into {out_root}", file=sys.stderr)
 

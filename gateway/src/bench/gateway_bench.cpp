@@ -164,30 +164,61 @@ std::string result_json(const LoadResult& r) {
     return buf;
 }
 
+po::options_description bench_options() {
+    po::options_description desc("agentd bench gateway options");
+    auto add = desc.add_options();
+    add("help,h", "print this help");
+    add("url", po::value<std::string>(),
+        "MCP endpoint to load (default: start `agentd serve --conformance-fixtures` and use its "
+        "/mcp)");
+    add("concurrency", po::value<std::string>()->default_value("1,16,64"),
+        "connection counts to run, comma-separated");
+    add("requests", po::value<std::size_t>()->default_value(20000), "measured requests per level");
+    add("duration", po::value<double>()->default_value(0),
+        "seconds per level instead of a request count");
+    add("warmup", po::value<std::size_t>()->default_value(1000),
+        "unmeasured requests before each level");
+    add("tool", po::value<std::string>()->default_value("test_simple_text"), "tool to call");
+    add("arguments", po::value<std::string>()->default_value("{}"),
+        "tool arguments (a JSON object)");
+    add("protocol-version", po::value<std::string>()->default_value("2025-06-18"),
+        "MCP protocol version to negotiate");
+    add("no-session", po::bool_switch(), "skip initialize (stateless servers)");
+    add("get", po::bool_switch(),
+        "plain GET requests counting 200s: the HTTP layer alone (e.g. --url .../healthz)");
+    add("threads", po::value<unsigned>()->default_value(1), "client I/O threads");
+    add("json", po::bool_switch(), "print one JSON object as the last line");
+    return desc;
+}
+
+/// Runs every level; prints a table row each and returns the results as JSON array items.
+std::string run_levels(LoadOptions options, const std::vector<std::size_t>& levels,
+                       bool* any_error) {
+    std::printf("%11s %9s %7s %11s %8s %8s %8s\n", "concurrency", "requests", "errors", "req/s",
+                "p50 ms", "p90 ms", "p99 ms");
+    std::string results;
+    for (const std::size_t level : levels) {
+        options.concurrency = level;
+        const LoadResult r = run_load(options);
+        std::printf("%11zu %9zu %7zu %11.1f %8.3f %8.3f %8.3f\n", r.concurrency, r.requests,
+                    r.errors, r.requests_per_s, r.p50_ms, r.p90_ms, r.p99_ms);
+        std::fflush(stdout);
+        if (!r.first_error.empty()) {
+            *any_error = true;
+            std::fprintf(stderr, "  first error: %s\n", r.first_error.c_str());
+        }
+        if (!results.empty()) {
+            results.push_back(',');
+        }
+        results += result_json(r);
+    }
+    return results;
+}
+
 } // namespace
 
 int gateway_bench(const cli::Args& args) {
-    po::options_description desc("agentd bench gateway options");
-    desc.add_options()("help,h", "print this help")(
-        "url", po::value<std::string>(),
-        "MCP endpoint to load (default: start `agentd serve --conformance-fixtures` and use "
-        "its /mcp)")("concurrency", po::value<std::string>()->default_value("1,16,64"),
-                     "connection counts to run, comma-separated")(
-        "requests", po::value<std::size_t>()->default_value(20000),
-        "measured requests per level")("duration", po::value<double>()->default_value(0),
-                                       "seconds per level instead of a request count")(
-        "warmup", po::value<std::size_t>()->default_value(1000),
-        "unmeasured requests before each level")(
-        "tool", po::value<std::string>()->default_value("test_simple_text"),
-        "tool to call")("arguments", po::value<std::string>()->default_value("{}"),
-                        "tool arguments (a JSON object)")(
-        "protocol-version", po::value<std::string>()->default_value("2025-06-18"),
-        "MCP protocol version to negotiate")("no-session", po::bool_switch(),
-                                             "skip initialize (stateless servers)")(
-        "get", po::bool_switch(),
-        "plain GET requests counting 200s: the HTTP layer alone (e.g. --url .../healthz)")(
-        "threads", po::value<unsigned>()->default_value(1),
-        "client I/O threads")("json", po::bool_switch(), "print one JSON object as the last line");
+    const po::options_description desc = bench_options();
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -233,25 +264,8 @@ int gateway_bench(const cli::Args& args) {
     };
 
     std::printf("target %s, tool %s\n", url.c_str(), tool.c_str());
-    std::printf("%11s %9s %7s %11s %8s %8s %8s\n", "concurrency", "requests", "errors", "req/s",
-                "p50 ms", "p90 ms", "p99 ms");
-    std::string results;
     bool any_error = false;
-    for (const std::size_t level : levels) {
-        options.concurrency = level;
-        const LoadResult r = run_load(options);
-        std::printf("%11zu %9zu %7zu %11.1f %8.3f %8.3f %8.3f\n", r.concurrency, r.requests,
-                    r.errors, r.requests_per_s, r.p50_ms, r.p90_ms, r.p99_ms);
-        std::fflush(stdout);
-        if (!r.first_error.empty()) {
-            any_error = true;
-            std::fprintf(stderr, "  first error: %s\n", r.first_error.c_str());
-        }
-        if (!results.empty()) {
-            results.push_back(',');
-        }
-        results += result_json(r);
-    }
+    const std::string results = run_levels(options, levels, &any_error);
     if (vm["json"].as<bool>()) {
         std::printf("{\"benchmark\":\"gateway\",\"url\":%s,\"tool\":%s,\"results\":[%s]}\n",
                     http::json_string(url).c_str(), http::json_string(tool).c_str(),

@@ -34,7 +34,7 @@ void PostChannel::open_stream_locked() {
         if (options_.prime) {
             stream_->prime();
         }
-        stream_->attach(std::move(sse), std::nullopt);
+        stream_->attach(std::move(sse), 0); // delivers the priming event buffered above
     } else {
         sse_ = std::move(sse);
     }

@@ -74,8 +74,8 @@ void McpSession::touch() {
 
 bool McpSession::idle_for(std::chrono::milliseconds idle,
                           std::chrono::steady_clock::time_point now) const {
-    if (standalone_->attached()) {
-        return false;
+    if (standalone_->attached() || (connection_ && connection_->in_flight() > 0)) {
+        return false; // a connected stream or a running request is activity
     }
     std::lock_guard lock(mu_);
     for (const auto& [id, stream] : streams_) {

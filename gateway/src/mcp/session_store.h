@@ -53,7 +53,7 @@ public:
     [[nodiscard]] const std::shared_ptr<EventStream>& standalone() const { return standalone_; }
 
     void touch();
-    /// True when nothing happened for `idle` and no stream is connected.
+    /// True when nothing happened for `idle`, no stream is connected and no request runs.
     [[nodiscard]] bool idle_for(std::chrono::milliseconds idle,
                                 std::chrono::steady_clock::time_point now) const;
     /// Ends the session: closes the connection (cancels its requests) and every stream.

@@ -7,6 +7,7 @@
 #include "mcp/server_impl.h"
 
 #include <chrono>
+#include <cmath>
 #include <exception>
 
 namespace agentd::protocols::mcp::detail {
@@ -162,9 +163,14 @@ void Exchange::progress(double value, std::optional<double> total, std::string_v
     if (!init_.progress_token) {
         return;
     }
-    json params = {{"progressToken", *init_.progress_token}, {"progress", value}};
+    // Whole numbers are written as integers ("progress": 50, not 50.0).
+    const auto number = [](double v) {
+        return std::trunc(v) == v && std::fabs(v) < 9.0e15 ? json(static_cast<std::int64_t>(v))
+                                                           : json(v);
+    };
+    json params = {{"progressToken", *init_.progress_token}, {"progress", number(value)}};
     if (total) {
-        params["total"] = *total;
+        params["total"] = number(*total);
     }
     if (!message.empty()) {
         params["message"] = message;

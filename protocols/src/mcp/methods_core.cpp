@@ -120,72 +120,98 @@ void run_flow(ServerImpl& server, const ExchangePtr& ex, std::shared_ptr<Flow> f
 
 // ---- admission and dispatch ------------------------------------------------------------------
 
-std::shared_ptr<Exchange> ServerImpl::start_stateless(const jsonrpc::Message& message,
-                                                      const Caller& caller,
-                                                      const MirroredHeaders* headers,
-                                                      std::shared_ptr<RequestChannel> channel,
-                                                      const std::shared_ptr<ConnectionImpl>& conn) {
+namespace {
+
+/// What a valid 2026-07-28 request declares in `_meta`.
+struct StatelessMeta {
+    Version version = latest_version;
+    JsonPtr capabilities;
+    std::optional<LogLevel> level;
+    std::optional<json> progress_token;
+};
+
+/// Validates `_meta` (and the mirrored headers); answers on `channel` and returns nullopt when
+/// the request is refused.
+std::optional<StatelessMeta> admit_meta(const jsonrpc::Message& message,
+                                        const MirroredHeaders* headers, RequestChannel& channel) {
     const json& params = message.params();
     const json* meta = meta_of(params);
     const auto& id = message.id();
     constexpr std::string_view version_key = "io.modelcontextprotocol/protocolVersion";
+    constexpr std::string_view caps_key = "io.modelcontextprotocol/clientCapabilities";
     if (meta == nullptr || !meta->contains(version_key) || !meta->at(version_key).is_string()) {
-        reject(*channel, id, rpc_code::invalid_params,
+        reject(channel, id, rpc_code::invalid_params,
                "params._meta must carry io.modelcontextprotocol/protocolVersion (a string)");
-        return nullptr;
+        return std::nullopt;
     }
     if (headers != nullptr) {
         if (auto problem = check_mirrored_headers(message, *headers)) {
-            reject(*channel, id, rpc_code::header_mismatch, "Header mismatch: " + *problem);
-            return nullptr;
+            reject(channel, id, rpc_code::header_mismatch, "Header mismatch: " + *problem);
+            return std::nullopt;
         }
     }
     const auto requested = meta->at(version_key).get<std::string>();
     const auto version = parse_version(requested);
     if (!version || !is_modern(*version)) {
         const json data = {{"supported", supported_version_strings()}, {"requested", requested}};
-        reject(*channel, id, rpc_code::unsupported_protocol_version,
+        reject(channel, id, rpc_code::unsupported_protocol_version,
                version ? "Unsupported protocol version: " + requested +
                              " is served only in sessions (send initialize)"
                        : "Unsupported protocol version: " + requested,
                &data);
-        return nullptr;
+        return std::nullopt;
     }
-    constexpr std::string_view caps_key = "io.modelcontextprotocol/clientCapabilities";
     if (!meta->contains(caps_key) || !meta->at(caps_key).is_object()) {
-        reject(*channel, id, rpc_code::invalid_params,
+        reject(channel, id, rpc_code::invalid_params,
                "params._meta must carry io.modelcontextprotocol/clientCapabilities (an object)");
-        return nullptr;
+        return std::nullopt;
     }
-    std::optional<LogLevel> level;
+    StatelessMeta out;
+    out.version = *version;
+    out.capabilities = share_json(meta->at(caps_key));
     if (auto it = meta->find("io.modelcontextprotocol/logLevel"); it != meta->end()) {
-        level = it->is_string() ? parse_log_level(it->get<std::string>()) : std::nullopt;
-        if (!level) {
-            reject(*channel, id, rpc_code::invalid_params,
+        out.level = it->is_string() ? parse_log_level(it->get<std::string>()) : std::nullopt;
+        if (!out.level) {
+            reject(channel, id, rpc_code::invalid_params,
                    "io.modelcontextprotocol/logLevel is not a log level");
-            return nullptr;
+            return std::nullopt;
         }
     }
     auto token = read_progress_token(params);
     if (!token) {
-        reject(*channel, id, rpc_code::invalid_params, token.error().what());
+        reject(channel, id, rpc_code::invalid_params, token.error().what());
+        return std::nullopt;
+    }
+    out.progress_token = std::move(*token);
+    return out;
+}
+
+} // namespace
+
+std::shared_ptr<Exchange> ServerImpl::start_stateless(const jsonrpc::Message& message,
+                                                      const Caller& caller,
+                                                      const MirroredHeaders* headers,
+                                                      std::shared_ptr<RequestChannel> channel,
+                                                      const std::shared_ptr<ConnectionImpl>& conn) {
+    auto meta = admit_meta(message, headers, *channel);
+    if (!meta) {
         return nullptr;
     }
     if (is_shut_down()) {
-        channel->send_response(
-            jsonrpc::make_error(id, rpc_code::internal_error, "the server is shutting down"),
-            ResponseStatus::busy);
+        channel->send_response(jsonrpc::make_error(message.id(), rpc_code::internal_error,
+                                                   "the server is shutting down"),
+                               ResponseStatus::busy);
         return nullptr;
     }
     Exchange::Init init;
-    init.id = id;
+    init.id = message.id();
     init.method = message.method();
-    init.params = share_json(params);
-    init.version = *version;
+    init.params = share_json(message.params());
+    init.version = meta->version;
     init.caller = caller;
-    init.client_caps = share_json(meta->at(caps_key));
-    init.log_level = level;
-    init.progress_token = std::move(*token);
+    init.client_caps = std::move(meta->capabilities);
+    init.log_level = meta->level;
+    init.progress_token = std::move(meta->progress_token);
     init.channel = std::move(channel);
     init.connection = conn;
     auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(init));
@@ -246,24 +272,27 @@ void server_discover(ServerImpl& server, const ExchangePtr& ex,
     ex->respond(result);
 }
 
-void completion_complete(ServerImpl& server, const ExchangePtr& ex,
-                         const MirroredHeaders* /*headers*/) {
+namespace {
+
+/// Reads completion/complete params into `query`; answers -32602 and returns false when they
+/// are malformed. `type` receives the ref type.
+bool read_completion(const ExchangePtr& ex, CompletionQuery& query, std::string& type) {
     const json& params = ex->params();
     const json* ref = params.contains("ref") ? &params.at("ref") : nullptr;
     const json* argument = params.contains("argument") ? &params.at("argument") : nullptr;
+    constexpr const char* ref_shape = "ref must be {\"type\": \"ref/prompt\", \"name\"} or "
+                                      "{\"type\": \"ref/resource\", \"uri\"}";
     if (ref == nullptr || !ref->is_object() || !ref->contains("type") ||
         !ref->at("type").is_string()) {
-        invalid_params(ex, "ref must be {\"type\": \"ref/prompt\", \"name\"} or "
-                           "{\"type\": \"ref/resource\", \"uri\"}");
-        return;
+        invalid_params(ex, ref_shape);
+        return false;
     }
     if (argument == nullptr || !argument->is_object() || !argument->contains("name") ||
         !argument->at("name").is_string() || !argument->contains("value") ||
         !argument->at("value").is_string()) {
         invalid_params(ex, "argument must be {\"name\": string, \"value\": string}");
-        return;
+        return false;
     }
-    CompletionQuery query;
     query.argument = argument->at("name").get<std::string>();
     query.value = argument->at("value").get<std::string>();
     if (auto ctx = params.find("context"); ctx != params.end()) {
@@ -271,26 +300,37 @@ void completion_complete(ServerImpl& server, const ExchangePtr& ex,
             ctx->is_object() && ctx->contains("arguments") ? &ctx->at("arguments") : nullptr;
         if (!ctx->is_object() || (args != nullptr && !args->is_object())) {
             invalid_params(ex, "context.arguments must be an object of strings");
-            return;
+            return false;
         }
         if (args != nullptr) {
             for (const auto& [k, v] : args->items()) {
                 if (!v.is_string()) {
                     invalid_params(ex, "context.arguments must be an object of strings");
-                    return;
+                    return false;
                 }
                 query.context.emplace(k, v.get<std::string>());
             }
         }
     }
-    const std::string type = ref->at("type").get<std::string>();
+    type = ref->at("type").get<std::string>();
     const char* key = type == "ref/prompt" ? "name" : (type == "ref/resource" ? "uri" : nullptr);
     if (key == nullptr || !ref->contains(key) || !ref->at(key).is_string()) {
-        invalid_params(ex, "ref must be {\"type\": \"ref/prompt\", \"name\"} or "
-                           "{\"type\": \"ref/resource\", \"uri\"}");
-        return;
+        invalid_params(ex, ref_shape);
+        return false;
     }
     query.ref = ref->at(key).get<std::string>();
+    return true;
+}
+
+} // namespace
+
+void completion_complete(ServerImpl& server, const ExchangePtr& ex,
+                         const MirroredHeaders* /*headers*/) {
+    CompletionQuery query;
+    std::string type;
+    if (!read_completion(ex, query, type)) {
+        return;
+    }
     auto flow = std::make_shared<Flow>();
     flow->target = query.ref;
     flow->finish = [&server](const ExchangePtr& e, json&& result) {

@@ -62,13 +62,15 @@ void expect_top20(const std::vector<float>& ours, const nlohmann::json& top20, d
     for (std::size_t i = 0; i < idx.size(); ++i) {
         idx[i] = static_cast<int>(i);
     }
-    std::partial_sort(idx.begin(), idx.begin() + 20, idx.end(),
-                      [&](int a, int b) { return ours[static_cast<std::size_t>(a)] > ours[static_cast<std::size_t>(b)]; });
+    std::partial_sort(idx.begin(), idx.begin() + 20, idx.end(), [&](int a, int b) {
+        return ours[static_cast<std::size_t>(a)] > ours[static_cast<std::size_t>(b)];
+    });
     const double twentieth = top20[19][1].get<double>();
     for (int i = 0; i < 20; ++i) {
         const int id = idx[static_cast<std::size_t>(i)];
-        const bool listed = std::any_of(top20.begin(), top20.end(),
-                                        [&](const auto& p) { return p[0].template get<int>() == id; });
+        const bool listed = std::any_of(top20.begin(), top20.end(), [&](const auto& p) {
+            return p[0].template get<int>() == id;
+        });
         if (!listed) {
             // Only a near-tie with the last listed value may enter our top 20.
             EXPECT_NEAR(ours[static_cast<std::size_t>(id)], twentieth, 2 * tol)
@@ -112,8 +114,10 @@ TEST(LlamaReference, Stories260KLogitsMatchTheF32KvVariant) {
     ASSERT_TRUE(engine);
     for (const auto& c : read_json(ref_path)["cases"]) {
         const auto logits = last_logits(*engine, c["prompt_ids"].get<std::vector<TokenId>>());
-        EXPECT_EQ(std::max_element(logits.begin(), logits.end()) - logits.begin(), c["argmax"].get<int>());
-        expect_top20(logits, c["top20_logits_kv_f32_noflash"], 1e-3, c["prompt"].get<std::string>());
+        EXPECT_EQ(std::max_element(logits.begin(), logits.end()) - logits.begin(),
+                  c["argmax"].get<int>());
+        expect_top20(logits, c["top20_logits_kv_f32_noflash"], 1e-3,
+                     c["prompt"].get<std::string>());
         expect_top20(logits, c["top20_logits"], 0.02, c["prompt"].get<std::string>() + " (f16 kv)");
     }
 }

@@ -3,6 +3,7 @@
 #include "agentd/base/check.h"
 #include "agentd/inference/errc.h"
 #include "agentd/inference/gguf.h"
+
 #include "engine/engine_impl.h"
 #include "model/model_impl.h"
 
@@ -21,7 +22,8 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
     const model::HParams& hp = model->impl().hp;
     if (options.kv_block_size <= 0 || options.kv_block_size % 16 != 0 ||
         options.kv_block_size > 1024) {
-        return base::fail(errc::invalid_argument, "kv_block_size must be a positive multiple of 16");
+        return base::fail(errc::invalid_argument,
+                          "kv_block_size must be a positive multiple of 16");
     }
     if (options.kv_type != TensorType::f32 && options.kv_type != TensorType::f16) {
         return base::fail(errc::invalid_argument, "kv_type must be f32 or f16");
@@ -48,9 +50,9 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
         return image.error();
     }
     impl->weights = std::move(*image);
-    auto weights = model::bind_weights(impl->model->impl().refs,
-                                       static_cast<std::uint8_t*>(impl->weights->data()),
-                                       *impl->backend);
+    auto weights =
+        model::bind_weights(impl->model->impl().refs,
+                            static_cast<std::uint8_t*>(impl->weights->data()), *impl->backend);
     if (!weights) {
         return weights.error();
     }
@@ -81,18 +83,30 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-const Model& Engine::model() const noexcept { return *impl_->model; }
-const ModelInfo& Engine::info() const noexcept { return impl_->model->info(); }
-const Tokenizer& Engine::tokenizer() const noexcept { return impl_->model->tokenizer(); }
-std::int32_t Engine::n_ctx() const noexcept { return impl_->n_ctx; }
+const Model& Engine::model() const noexcept {
+    return *impl_->model;
+}
+const ModelInfo& Engine::info() const noexcept {
+    return impl_->model->info();
+}
+const Tokenizer& Engine::tokenizer() const noexcept {
+    return impl_->model->tokenizer();
+}
+std::int32_t Engine::n_ctx() const noexcept {
+    return impl_->n_ctx;
+}
 
 std::string Engine::backend_description() const {
     return std::string(impl_->backend->name()) + " (" + impl_->backend->detail() + ")";
 }
 
-base::Result<void> Engine::add_sequence(SeqId seq) { return impl_->kv->add_sequence(seq); }
+base::Result<void> Engine::add_sequence(SeqId seq) {
+    return impl_->kv->add_sequence(seq);
+}
 
-bool Engine::remove_sequence(SeqId seq) { return impl_->kv->remove_sequence(seq); }
+bool Engine::remove_sequence(SeqId seq) {
+    return impl_->kv->remove_sequence(seq);
+}
 
 base::Result<void> Engine::fork_sequence(SeqId src, SeqId dst, std::int32_t n_tokens) {
     return impl_->kv->fork(src, dst, n_tokens);

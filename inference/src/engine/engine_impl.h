@@ -3,6 +3,7 @@
 /// may reach; engine thread only.
 
 #include "agentd/inference/engine.h"
+
 #include "backend/backend.h"
 #include "kv/kv_cache.h"
 #include "model/forward.h"

@@ -3,6 +3,7 @@
 #include "agentd/base/check.h"
 #include "agentd/inference/engine.h"
 #include "agentd/inference/errc.h"
+
 #include "engine/engine_impl.h"
 #include "model/model_impl.h"
 
@@ -41,7 +42,9 @@ struct Pass {
     }
 };
 
-bool wants_logits(OutputKind k) { return k == OutputKind::logits_last || k == OutputKind::logits_all; }
+bool wants_logits(OutputKind k) {
+    return k == OutputKind::logits_last || k == OutputKind::logits_all;
+}
 bool wants_embedding(OutputKind k) {
     return k == OutputKind::embedding_last || k == OutputKind::embedding_mean;
 }
@@ -137,7 +140,8 @@ base::Result<StepOutput> Engine::step(std::span<const BatchEntry> batch) {
             const auto table = m.kv->block_table(e.seq);
             const std::int32_t n_ctx = pos0 + p.off + p.count;
             const std::int32_t table_len = (n_ctx + bs - 1) / bs;
-            pass.seqs.push_back({first, p.count, n_ctx, static_cast<std::int32_t>(pass.tables.size()), table_len});
+            pass.seqs.push_back(
+                {first, p.count, n_ctx, static_cast<std::int32_t>(pass.tables.size()), table_len});
             pass.tables.insert(pass.tables.end(), table.begin(), table.begin() + table_len);
             for (std::int32_t i = 0; i < p.count; ++i) {
                 const std::int32_t pos = pos0 + p.off + i;
@@ -149,7 +153,8 @@ base::Result<StepOutput> Engine::step(std::span<const BatchEntry> batch) {
                 switch (e.output) {
                 case OutputKind::logits_all:
                     pass.out_rows.push_back(row);
-                    pass.map.push_back({p.entry, true, m.logit_rows[p.entry].first_row + p.off + i});
+                    pass.map.push_back(
+                        {p.entry, true, m.logit_rows[p.entry].first_row + p.off + i});
                     pass_logits = true;
                     break;
                 case OutputKind::logits_last:
@@ -190,7 +195,8 @@ base::Result<StepOutput> Engine::step(std::span<const BatchEntry> batch) {
                 continue;
             }
             const float* h = m.pass_hidden.data() + r * hp.n_embd;
-            const std::size_t dest = static_cast<std::size_t>(m.embedding_rows[om.entry].first_row) * hp.n_embd;
+            const std::size_t dest =
+                static_cast<std::size_t>(m.embedding_rows[om.entry].first_row) * hp.n_embd;
             if (om.dest >= 0) {
                 std::memcpy(m.embeddings.data() + dest, h, sizeof(float) * hp.n_embd);
             } else {
@@ -202,7 +208,8 @@ base::Result<StepOutput> Engine::step(std::span<const BatchEntry> batch) {
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (batch[i].output == OutputKind::embedding_mean) {
-            const std::size_t dest = static_cast<std::size_t>(m.embedding_rows[i].first_row) * hp.n_embd;
+            const std::size_t dest =
+                static_cast<std::size_t>(m.embedding_rows[i].first_row) * hp.n_embd;
             const double n = static_cast<double>(batch[i].tokens.size());
             for (std::int32_t d = 0; d < hp.n_embd; ++d) {
                 m.embeddings[dest + static_cast<std::size_t>(d)] =

@@ -44,7 +44,8 @@ TokenId Sampler::sample(std::span<const float> logits) {
     std::size_t keep = n;
     if (params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < n) {
         keep = static_cast<std::size_t>(params_.top_k);
-        std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(keep),
+        std::partial_sort(candidates_.begin(),
+                          candidates_.begin() + static_cast<std::ptrdiff_t>(keep),
                           candidates_.end(), by_logit);
     } else {
         std::sort(candidates_.begin(), candidates_.end(), by_logit);

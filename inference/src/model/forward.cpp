@@ -9,7 +9,9 @@ namespace {
 
 using backend::Tensor;
 
-std::size_t align_up(std::size_t v) { return (v + 63) & ~static_cast<std::size_t>(63); }
+std::size_t align_up(std::size_t v) {
+    return (v + 63) & ~static_cast<std::size_t>(63);
+}
 
 } // namespace
 
@@ -33,10 +35,17 @@ base::Result<std::unique_ptr<Forward>> Forward::create(const HParams& hp, Weight
         std::int64_t cols;
     };
     const Slot slots[] = {
-        {&f->x_, T, hp.n_embd},      {&f->h_, T, hp.n_embd},         {&f->q_, T, qd},
-        {&f->k_, T, kvd},            {&f->v_, T, kvd},               {&f->attn_, T, qd},
-        {&f->gate_, T, hp.n_ff},     {&f->up_, T, hp.n_ff},          {&f->x_sel_, T, hp.n_embd},
-        {&f->attn_sel_, T, qd},      {&f->logits_, T, hp.n_vocab},
+        {&f->x_, T, hp.n_embd},
+        {&f->h_, T, hp.n_embd},
+        {&f->q_, T, qd},
+        {&f->k_, T, kvd},
+        {&f->v_, T, kvd},
+        {&f->attn_, T, qd},
+        {&f->gate_, T, hp.n_ff},
+        {&f->up_, T, hp.n_ff},
+        {&f->x_sel_, T, hp.n_embd},
+        {&f->attn_sel_, T, qd},
+        {&f->logits_, T, hp.n_vocab},
     };
     std::size_t bytes = 0;
     for (const Slot& s : slots) {
@@ -116,9 +125,11 @@ void Forward::run(const backend::StepLayout& layout, std::span<float> logits_out
     const auto n_tok = static_cast<std::int64_t>(layout.tokens.size());
     const auto n_out = static_cast<std::int64_t>(layout.output_rows.size());
     AGENTD_CHECK(n_tok > 0 && n_tok <= max_tokens_ && n_out <= n_tok, "batch fits the scratch");
-    AGENTD_CHECK(logits_out.empty() || logits_out.size() >= static_cast<std::size_t>(n_out * hp_.n_vocab),
+    AGENTD_CHECK(logits_out.empty() ||
+                     logits_out.size() >= static_cast<std::size_t>(n_out * hp_.n_vocab),
                  "logits buffer size");
-    AGENTD_CHECK(hidden_out.empty() || hidden_out.size() >= static_cast<std::size_t>(n_out * hp_.n_embd),
+    AGENTD_CHECK(hidden_out.empty() ||
+                     hidden_out.size() >= static_cast<std::size_t>(n_out * hp_.n_embd),
                  "hidden buffer size");
 
     be_.set_step(layout);

@@ -13,6 +13,7 @@
 /// are bugs (the engine validates batches).
 
 #include "agentd/base/result.h"
+
 #include "backend/backend.h"
 #include "model/hparams.h"
 #include "model/weights.h"

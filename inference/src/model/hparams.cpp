@@ -39,7 +39,8 @@ Result<std::optional<std::int32_t>> read_count(const GgufFile& f, const std::str
         value = *x;
     }
     if (value < 0 || value > std::numeric_limits<std::int32_t>::max()) {
-        return base::fail(errc::invalid_model, key + ": value " + std::to_string(value) + " out of range");
+        return base::fail(errc::invalid_model,
+                          key + ": value " + std::to_string(value) + " out of range");
     }
     return std::optional<std::int32_t>(static_cast<std::int32_t>(value));
 }
@@ -75,7 +76,8 @@ std::vector<float> llama3_factors(int n_dims, float base, float factor, float lo
     const float low_wavelen = old_ctx / low;
     const float high_wavelen = old_ctx / high;
     for (int i = 0; i < n_dims / 2; ++i) {
-        const float freq = std::pow(base, -2.0f * static_cast<float>(i) / static_cast<float>(n_dims));
+        const float freq =
+            std::pow(base, -2.0f * static_cast<float>(i) / static_cast<float>(n_dims));
         const float wavelen = 2.0f * static_cast<float>(M_PI) / freq;
         float ff = 1.0f;
         if (wavelen > low_wavelen) {
@@ -96,7 +98,8 @@ Result<void> read_rope(const GgufFile& f, const std::string& a, HParams& hp) {
     }
     hp.rope.n_dims = dims->value_or(hp.head_dim);
     if (hp.rope.n_dims <= 0 || hp.rope.n_dims > hp.head_dim || hp.rope.n_dims % 2 != 0) {
-        return base::fail(errc::invalid_model, a + ".rope.dimension_count: must be even and at most the head size");
+        return base::fail(errc::invalid_model,
+                          a + ".rope.dimension_count: must be even and at most the head size");
     }
     hp.rope.kind = hp.arch == Arch::llama ? backend::RopeKind::normal : backend::RopeKind::neox;
     auto base_freq = read_float(f, a + ".rope.freq_base", 10000.0f);
@@ -157,8 +160,11 @@ Result<void> read_rope(const GgufFile& f, const std::string& a, HParams& hp) {
             // As llama.cpp: YaRN's magnitude scale, divided by the factor the rope kernel
             // applies itself when ext_factor != 0.
             const float fac = 1.0f / hp.rope.freq_scale;
-            auto mscale = [](float s, float m) { return s <= 1.0f ? 1.0f : 0.1f * m * std::log(s) + 1.0f; };
-            float af = *log_mul != 0.0f ? mscale(fac, 1.0f) / mscale(fac, *log_mul) : mscale(fac, 1.0f);
+            auto mscale = [](float s, float m) {
+                return s <= 1.0f ? 1.0f : 0.1f * m * std::log(s) + 1.0f;
+            };
+            float af =
+                *log_mul != 0.0f ? mscale(fac, 1.0f) / mscale(fac, *log_mul) : mscale(fac, 1.0f);
             af *= 1.0f / (1.0f + 0.1f * std::log(fac));
             hp.rope.attn_factor = af;
         }
@@ -166,12 +172,15 @@ Result<void> read_rope(const GgufFile& f, const std::string& a, HParams& hp) {
         auto low = read_float(f, a + ".rope.scaling.low_freq_factor", 1.0f);
         auto high = read_float(f, a + ".rope.scaling.high_freq_factor", 4.0f);
         if (!low || !high || scale <= 0.0f || *low <= 0.0f || *high <= 0.0f) {
-            return base::fail(errc::invalid_model, a + ".rope.scaling: llama3 scaling needs factor, low and high frequency factors");
+            return base::fail(
+                errc::invalid_model,
+                a + ".rope.scaling: llama3 scaling needs factor, low and high frequency factors");
         }
         hp.rope_factors = llama3_factors(hp.rope.n_dims, hp.rope.freq_base, scale, *low, *high,
                                          static_cast<float>(hp.rope.n_ctx_orig));
     } else {
-        return base::fail(errc::unsupported, "RoPE scaling type '" + scaling + "' is not supported (none, linear, yarn, llama3)");
+        return base::fail(errc::unsupported, "RoPE scaling type '" + scaling +
+                                                 "' is not supported (none, linear, yarn, llama3)");
     }
     hp.rope.attn_factor *= *attn_factor;
     return {};
@@ -207,17 +216,19 @@ base::Result<HParams> read_hparams(const GgufFile& f) {
         hp.arch = Arch::qwen3;
         hp.qk_norm = true;
     } else {
-        return base::fail(errc::unsupported, "model architecture '" + hp.arch_name +
-                                                 "' is not supported (supported: llama, qwen2, qwen3)");
+        return base::fail(errc::unsupported,
+                          "model architecture '" + hp.arch_name +
+                              "' is not supported (supported: llama, qwen2, qwen3)");
     }
     const std::string& a = hp.arch_name;
     struct Req {
         std::int32_t* out;
         const char* key;
     };
-    for (const Req& r : {Req{&hp.n_ctx_train, ".context_length"}, Req{&hp.n_embd, ".embedding_length"},
-                         Req{&hp.n_layer, ".block_count"}, Req{&hp.n_ff, ".feed_forward_length"},
-                         Req{&hp.n_head, ".attention.head_count"}}) {
+    for (const Req& r :
+         {Req{&hp.n_ctx_train, ".context_length"}, Req{&hp.n_embd, ".embedding_length"},
+          Req{&hp.n_layer, ".block_count"}, Req{&hp.n_ff, ".feed_forward_length"},
+          Req{&hp.n_head, ".attention.head_count"}}) {
         auto v = require_count(f, a + r.key);
         if (!v) {
             return v.error();
@@ -230,19 +241,23 @@ base::Result<HParams> read_hparams(const GgufFile& f) {
     }
     hp.n_head_kv = kv->value_or(hp.n_head);
     if (hp.n_head_kv <= 0 || hp.n_head % hp.n_head_kv != 0) {
-        return base::fail(errc::invalid_model, a + ".attention.head_count_kv must divide the head count");
+        return base::fail(errc::invalid_model,
+                          a + ".attention.head_count_kv must divide the head count");
     }
     auto kl = read_count(f, a + ".attention.key_length");
     auto vl = read_count(f, a + ".attention.value_length");
     if (!kl || !vl) {
-        return base::fail(errc::invalid_model, a + ".attention.key_length/value_length: not an integer");
+        return base::fail(errc::invalid_model,
+                          a + ".attention.key_length/value_length: not an integer");
     }
     if (!*kl && hp.n_embd % hp.n_head != 0) {
-        return base::fail(errc::invalid_model, "embedding size is not a multiple of the head count");
+        return base::fail(errc::invalid_model,
+                          "embedding size is not a multiple of the head count");
     }
     hp.head_dim = kl->value_or(hp.n_embd / hp.n_head);
     if (hp.head_dim <= 0 || vl->value_or(hp.head_dim) != hp.head_dim) {
-        return base::fail(errc::unsupported, "different key and value head sizes are not supported");
+        return base::fail(errc::unsupported,
+                          "different key and value head sizes are not supported");
     }
     if (hp.n_layer > 1024 || hp.n_head > 1024 || hp.head_dim > 1024 || hp.n_embd > 65536) {
         return base::fail(errc::invalid_model, "implausible model dimensions");
@@ -252,7 +267,8 @@ base::Result<HParams> read_hparams(const GgufFile& f) {
         return eps.error();
     }
     if (*eps <= 0.0f || *eps > 1.0f) {
-        return base::fail(errc::invalid_model, a + ".attention.layer_norm_rms_epsilon out of range");
+        return base::fail(errc::invalid_model,
+                          a + ".attention.layer_norm_rms_epsilon out of range");
     }
     hp.norm_eps = *eps;
     if (auto r = read_rope(f, a, hp); !r) {

@@ -6,6 +6,7 @@
 /// do not implement (naming it) and errc::invalid_model for missing or inconsistent keys.
 
 #include "agentd/base/result.h"
+
 #include "backend/backend.h"
 
 #include <cstdint>
@@ -36,7 +37,7 @@ struct HParams {
     std::int32_t head_dim = 0;
     std::int32_t n_ff = 0;
     float norm_eps = 1e-5f;
-    backend::RopeParams rope;   ///< freq_factors left empty; see rope_factors
+    backend::RopeParams rope;        ///< freq_factors left empty; see rope_factors
     std::vector<float> rope_factors; ///< llama3-style per-pair divisors (metadata-derived)
     bool attn_bias = false;
     bool qk_norm = false;

@@ -1,6 +1,7 @@
 #include "agentd/inference/model.h"
 
 #include "agentd/inference/errc.h"
+
 #include "model/model_impl.h"
 
 #include <map>
@@ -43,9 +44,15 @@ ModelInfo describe(const GgufFile& f, const model::HParams& hp, const model::Wei
 Model::Model(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
-const ModelInfo& Model::info() const noexcept { return impl_->info; }
-const Tokenizer& Model::tokenizer() const noexcept { return impl_->tokenizer; }
-const GgufFile& Model::gguf() const noexcept { return impl_->file; }
+const ModelInfo& Model::info() const noexcept {
+    return impl_->info;
+}
+const Tokenizer& Model::tokenizer() const noexcept {
+    return impl_->tokenizer;
+}
+const GgufFile& Model::gguf() const noexcept {
+    return impl_->file;
+}
 
 base::Result<std::shared_ptr<const Model>> Model::load(const std::filesystem::path& path,
                                                        const ModelLoadOptions& options) {
@@ -69,11 +76,12 @@ base::Result<std::shared_ptr<const Model>> Model::load(const std::filesystem::pa
         return tok.error();
     }
     if (static_cast<std::int64_t>(tok->vocab_size()) > hp->n_vocab) {
-        return base::fail(errc::invalid_model, "the tokenizer has more tokens than the embedding table");
+        return base::fail(errc::invalid_model,
+                          "the tokenizer has more tokens than the embedding table");
     }
     ModelInfo info = describe(*file, *hp, *refs, path);
-    auto impl = std::make_unique<Impl>(Impl{std::move(*file), std::move(*tok), std::move(*hp),
-                                            std::move(*refs), std::move(info)});
+    auto impl = std::make_unique<Impl>(
+        Impl{std::move(*file), std::move(*tok), std::move(*hp), std::move(*refs), std::move(info)});
     return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 

@@ -4,6 +4,7 @@
 #include "agentd/inference/gguf.h"
 #include "agentd/inference/model.h"
 #include "agentd/inference/tokenizer.h"
+
 #include "model/hparams.h"
 #include "model/weights.h"
 

@@ -103,7 +103,8 @@ base::Result<WeightRefs> find_weights(const GgufFile& f, const HParams& hp) {
                     w.rope_factors.size() * sizeof(float));
         for (float x : w.rope_factors) {
             if (!(x > 0.0f)) {
-                return base::fail(errc::invalid_model, "rope_freqs.weight holds a non-positive factor");
+                return base::fail(errc::invalid_model,
+                                  "rope_freqs.weight holds a non-positive factor");
             }
         }
     }
@@ -147,7 +148,8 @@ base::Result<Weights> bind_weights(const WeightRefs& refs, std::uint8_t* image,
     }
     if (!unsupported.empty()) {
         return base::fail(errc::unsupported, "the " + std::string(be.name()) +
-                                                 " backend has no matrix kernel for " + unsupported);
+                                                 " backend has no matrix kernel for " +
+                                                 unsupported);
     }
     return w;
 }

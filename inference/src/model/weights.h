@@ -7,6 +7,7 @@
 /// has no kernel for).
 
 #include "agentd/base/result.h"
+
 #include "backend/backend.h"
 #include "model/hparams.h"
 

@@ -33,12 +33,12 @@ using SeqId = std::uint64_t;
 
 struct EngineOptions {
     BackendKind backend = BackendKind::cpu;
-    int n_threads = 0;            ///< CPU compute threads (0: one per core)
-    std::int32_t n_ctx = 0;       ///< positions per sequence (0: the model's training context)
-    std::int64_t kv_tokens = 0;   ///< KV cache capacity in tokens over all sequences (0: n_ctx)
-    int kv_block_size = 16;       ///< tokens per KV block (a multiple of 16)
+    int n_threads = 0;          ///< CPU compute threads (0: one per core)
+    std::int32_t n_ctx = 0;     ///< positions per sequence (0: the model's training context)
+    std::int64_t kv_tokens = 0; ///< KV cache capacity in tokens over all sequences (0: n_ctx)
+    int kv_block_size = 16;     ///< tokens per KV block (a multiple of 16)
     TensorType kv_type = TensorType::f32; ///< f32 or f16
-    int max_batch_tokens = 512;   ///< tokens per forward pass
+    int max_batch_tokens = 512;           ///< tokens per forward pass
 };
 
 /// What an entry of a step asks for.
@@ -67,8 +67,8 @@ struct OutputRange {
 
 /// The outputs of one step; the spans stay valid until the next call of `step`.
 struct StepOutput {
-    std::span<const float> logits;     ///< rows of n_vocab
-    std::span<const float> embeddings; ///< rows of n_embd
+    std::span<const float> logits;               ///< rows of n_vocab
+    std::span<const float> embeddings;           ///< rows of n_embd
     std::span<const OutputRange> logit_rows;     ///< per entry
     std::span<const OutputRange> embedding_rows; ///< per entry
     std::int32_t n_vocab = 0;

@@ -35,9 +35,9 @@ struct ModelInfo {
     std::int32_t n_head_kv = 0;
     std::int32_t head_dim = 0;
     std::int32_t n_ff = 0;
-    std::int64_t n_params = 0;    ///< elements of all tensors
+    std::int64_t n_params = 0;      ///< elements of all tensors
     std::uint64_t weight_bytes = 0; ///< bytes of all tensors
-    std::string weight_types;   ///< e.g. "q8_0 x57, f32 x25"
+    std::string weight_types;       ///< e.g. "q8_0 x57, f32 x25"
     bool tied_embeddings = false;
 };
 

@@ -6,6 +6,7 @@
 // product, as llama.cpp does); everything else is exact double arithmetic.
 
 #include "agentd/inference/quantize.h"
+
 #include "synthetic_model.h"
 
 #include <algorithm>
@@ -51,7 +52,8 @@ public:
     }
 
     /// The input rounding the engine applies before a product with weights of `type`.
-    static std::vector<double> round_input(const std::vector<double>& x, inference::TensorType type) {
+    static std::vector<double> round_input(const std::vector<double>& x,
+                                           inference::TensorType type) {
         using inference::TensorType;
         std::vector<double> r(x.size());
         std::vector<float> f(x.begin(), x.end()); // the engine's activations are float
@@ -204,12 +206,14 @@ private:
             }
             if (!L.q_norm.empty()) {
                 for (int hh = 0; hh < s_.n_head; ++hh) {
-                    std::vector<double> head(q[t].begin() + hh * hd_, q[t].begin() + (hh + 1) * hd_);
+                    std::vector<double> head(q[t].begin() + hh * hd_,
+                                             q[t].begin() + (hh + 1) * hd_);
                     head = rms_norm(head, L.q_norm);
                     std::copy(head.begin(), head.end(), q[t].begin() + hh * hd_);
                 }
                 for (int hh = 0; hh < s_.n_head_kv; ++hh) {
-                    std::vector<double> head(k[t].begin() + hh * hd_, k[t].begin() + (hh + 1) * hd_);
+                    std::vector<double> head(k[t].begin() + hh * hd_,
+                                             k[t].begin() + (hh + 1) * hd_);
                     head = rms_norm(head, L.k_norm);
                     std::copy(head.begin(), head.end(), k[t].begin() + hh * hd_);
                 }
@@ -228,7 +232,8 @@ private:
                 for (std::size_t j = 0; j <= t; ++j) {
                     double dot = 0.0;
                     for (int e = 0; e < hd_; ++e) {
-                        dot += q[t][static_cast<std::size_t>(hh * hd_ + e)] * k[j][static_cast<std::size_t>(g * hd_ + e)];
+                        dot += q[t][static_cast<std::size_t>(hh * hd_ + e)] *
+                               k[j][static_cast<std::size_t>(g * hd_ + e)];
                     }
                     sc[j] = dot * scale;
                     max = std::max(max, sc[j]);

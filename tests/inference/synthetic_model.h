@@ -65,8 +65,8 @@ inline std::vector<float> random(std::mt19937& rng, std::size_t n, float scale, 
 
 /// Adds a tensor of `type` holding `values` ([rows][cols]); returns what the engine reads back.
 inline std::vector<float> add(GgufWriter& w, const std::string& name, inference::TensorType type,
-                              std::int64_t rows, std::int64_t cols, const std::vector<float>& values,
-                              bool keep) {
+                              std::int64_t rows, std::int64_t cols,
+                              const std::vector<float>& values, bool keep) {
     auto bytes = inference::quantize(type, values, cols);
     if (!bytes) {
         throw std::runtime_error("quantize " + name + ": " + bytes.error().what());

@@ -8,6 +8,7 @@
 #include "agentd/inference/errc.h"
 #include "agentd/inference/model.h"
 #include "agentd/test/env.h"
+
 #include "reference_forward.h"
 #include "synthetic_model.h"
 
@@ -154,7 +155,8 @@ void run_case(const Case& c) {
             }
             scale = std::sqrt(scale / static_cast<double>(w.size()));
             worst = std::max(worst, err / scale);
-            worst_rms = std::max(worst_rms, std::sqrt(err2 / static_cast<double>(w.size())) / scale);
+            worst_rms =
+                std::max(worst_rms, std::sqrt(err2 / static_cast<double>(w.size())) / scale);
             // Greedy agreement: the engine's choice at p (the next token, when it was generated)
             // is the reference's argmax unless the reference's top two are within the tolerance.
             if (static_cast<std::size_t>(p) + 1 < s.tokens.size() &&
@@ -162,7 +164,8 @@ void run_case(const Case& c) {
                 const TokenId chosen = s.tokens[static_cast<std::size_t>(p) + 1];
                 const auto best = std::max_element(w.begin(), w.end()) - w.begin();
                 if (chosen != best) {
-                    EXPECT_LT(w[static_cast<std::size_t>(best)] - w[static_cast<std::size_t>(chosen)],
+                    EXPECT_LT(w[static_cast<std::size_t>(best)] -
+                                  w[static_cast<std::size_t>(chosen)],
                               c.tol * scale)
                         << c.name << ": sequence " << s.id << " position " << p;
                 }
@@ -223,7 +226,9 @@ std::vector<Case> matrix() {
 
 class SyntheticMatrix : public ::testing::TestWithParam<Case> {};
 
-TEST_P(SyntheticMatrix, MatchesFloat64Reference) { run_case(GetParam()); }
+TEST_P(SyntheticMatrix, MatchesFloat64Reference) {
+    run_case(GetParam());
+}
 
 INSTANTIATE_TEST_SUITE_P(ArchByType, SyntheticMatrix, ::testing::ValuesIn(matrix()),
                          [](const auto& param_info) { return param_info.param.name; });
@@ -298,7 +303,9 @@ std::vector<Case> variants() {
 
 class SyntheticVariants : public ::testing::TestWithParam<Case> {};
 
-TEST_P(SyntheticVariants, MatchesFloat64Reference) { run_case(GetParam()); }
+TEST_P(SyntheticVariants, MatchesFloat64Reference) {
+    run_case(GetParam());
+}
 
 INSTANTIATE_TEST_SUITE_P(Features, SyntheticVariants, ::testing::ValuesIn(variants()),
                          [](const auto& param_info) { return param_info.param.name; });
@@ -368,7 +375,8 @@ TEST(SyntheticEngine, ForkedSequencesShareThePrefixAndDiverge) {
     ASSERT_TRUE(f.engine);
     ReferenceForward ref(f.spec, f.weights);
     Engine& e = *f.engine;
-    std::vector<TokenId> a = {1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28};
+    std::vector<TokenId> a = {1,  10, 11, 12, 13, 14, 15, 16, 17, 18,
+                              19, 20, 21, 22, 23, 24, 25, 26, 27, 28};
     ASSERT_TRUE(e.add_sequence(1));
     BatchEntry first{1, a, -1, OutputKind::none};
     ASSERT_TRUE(e.step(std::span(&first, 1)));

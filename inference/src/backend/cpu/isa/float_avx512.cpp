@@ -121,13 +121,21 @@ inline __m128i pack16(__m512i v) {
 void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::size_t os,
                       std::int64_t rows, std::int64_t k, int c) {
     const __m512 sign = _mm512_set1_ps(-0.0f);
+    const std::int64_t nb = k / 32;
     for (std::int64_t row = 0; row < rows; ++row) {
         const float* xr = x + row * static_cast<std::int64_t>(xs);
         std::uint8_t* o = out + row * static_cast<std::int64_t>(os);
         auto* qs = reinterpret_cast<std::int8_t*>(o);
         auto* scale = reinterpret_cast<float*>(o + act_q8_scale_offset(k));
         auto* corr = reinterpret_cast<std::int32_t*>(o + act_q8_corr_offset(k));
-        for (std::int64_t b = 0; b < k / 32; ++b) {
+        if (nb % 4 != 0) {
+            // Zero the last group, whose missing blocks must contribute nothing.
+            const std::int64_t g = nb / 4;
+            __builtin_memset(qs + g * kQ8Group, 0, kQ8Group);
+            __builtin_memset(scale + 16 * g, 0, 64);
+            __builtin_memset(corr + 16 * g, 0, 64);
+        }
+        for (std::int64_t b = 0; b < nb; ++b) {
             const __m512 v0 = _mm512_loadu_ps(xr + 32 * b);
             const __m512 v1 = _mm512_loadu_ps(xr + 32 * b + 16);
             const __m512 m = _mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1));
@@ -139,12 +147,12 @@ void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::si
                 _mm512_mul_ps(v0, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
             const __m512i q1 = _mm512_cvt_roundps_epi32(
                 _mm512_mul_ps(v1, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 32 * b), pack16(q0));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 32 * b + 16), pack16(q1));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + act_q8_index(b, 0)), pack16(q0));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + act_q8_index(b, 16)), pack16(q1));
             const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-            _mm256_storeu_ps(scale + 8 * b, _mm256_set1_ps(d));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(corr + 8 * b),
-                                _mm256_setr_epi32(-c * sum, 0, 0, 0, 0, 0, 0, 0));
+            _mm_storeu_ps(scale + act_q8_lane(b), _mm_set1_ps(d));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(corr + act_q8_lane(b)),
+                             _mm_setr_epi32(-c * sum, 0, 0, 0));
         }
     }
 }

@@ -9,6 +9,7 @@
 // any other supported type. A test tool: it is not installed and never writes into the repo.
 #include "agentd/inference/gguf.h"
 #include "agentd/inference/tensor_type.h"
+
 #include "synthetic_model.h"
 
 #include <cstdio>
@@ -85,7 +86,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "agentd-make-model: %s\n", vocab.error().what().c_str());
         return 1;
     }
-    s.n_vocab = static_cast<std::int32_t>(vocab->get_strings("tokenizer.ggml.tokens").value().size());
+    s.n_vocab =
+        static_cast<std::int32_t>(vocab->get_strings("tokenizer.ggml.tokens").value().size());
     s.type = *t;
     s.embd_type = *t == TensorType::q4_k ? TensorType::q6_k : *t;
     s.output_type = s.embd_type;

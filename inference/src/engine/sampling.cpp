@@ -34,6 +34,25 @@ TokenId Sampler::sample(std::span<const float> logits) {
         return argmax(logits);
     }
     const std::size_t n = logits.size();
+    const bool use_top_k = params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < n;
+    const bool use_top_p = params_.top_p > 0.0f && params_.top_p < 1.0f;
+    if (!use_top_k && !use_top_p) {
+        // Plain temperature: one pass for the normaliser, one to find the sampled token.
+        const float max = logits[static_cast<std::size_t>(argmax(logits))];
+        double sum = 0.0;
+        for (float l : logits) {
+            sum += std::exp((l - max) / params_.temperature);
+        }
+        const double r = static_cast<double>(next_uniform()) * sum;
+        double acc = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            acc += std::exp((logits[i] - max) / params_.temperature);
+            if (r < acc) {
+                return static_cast<TokenId>(i);
+            }
+        }
+        return argmax(logits);
+    }
     candidates_.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         candidates_[i] = {logits[i], static_cast<TokenId>(i)};
@@ -42,7 +61,7 @@ TokenId Sampler::sample(std::span<const float> logits) {
         return a.first > b.first || (a.first == b.first && a.second < b.second);
     };
     std::size_t keep = n;
-    if (params_.top_k > 0 && static_cast<std::size_t>(params_.top_k) < n) {
+    if (use_top_k) {
         keep = static_cast<std::size_t>(params_.top_k);
         std::partial_sort(candidates_.begin(),
                           candidates_.begin() + static_cast<std::ptrdiff_t>(keep),
@@ -57,7 +76,7 @@ TokenId Sampler::sample(std::span<const float> logits) {
         candidates_[i].first = std::exp((candidates_[i].first - max) / params_.temperature);
         sum += candidates_[i].first;
     }
-    if (params_.top_p > 0.0f && params_.top_p < 1.0f) {
+    if (use_top_p) {
         double cum = 0.0;
         for (std::size_t i = 0; i < keep; ++i) {
             cum += candidates_[i].first / sum;

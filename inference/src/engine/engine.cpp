@@ -56,7 +56,10 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
     if (!weights) {
         return weights.error();
     }
-    const std::int64_t kv_tokens = options.kv_tokens > 0 ? options.kv_tokens : impl->n_ctx;
+    // Default capacity: one full context, at most 16k tokens (the storage is committed lazily,
+    // but a 128k-token default would reserve tens of GB of address space for large models).
+    const std::int64_t kv_tokens =
+        options.kv_tokens > 0 ? options.kv_tokens : std::min<std::int64_t>(impl->n_ctx, 16384);
     const std::int64_t n_blocks = (kv_tokens + options.kv_block_size - 1) / options.kv_block_size;
     if (n_blocks > (1 << 24)) {
         return base::fail(errc::invalid_argument, "KV cache too large");

@@ -35,7 +35,7 @@ struct EngineOptions {
     BackendKind backend = BackendKind::cpu;
     int n_threads = 0;          ///< CPU compute threads (0: one per core)
     std::int32_t n_ctx = 0;     ///< positions per sequence (0: the model's training context)
-    std::int64_t kv_tokens = 0; ///< KV cache capacity in tokens over all sequences (0: n_ctx)
+    std::int64_t kv_tokens = 0; ///< KV capacity in tokens, all sequences (0: min(n_ctx, 16384))
     int kv_block_size = 16;     ///< tokens per KV block (a multiple of 16)
     TensorType kv_type = TensorType::f32; ///< f32 or f16
     int max_batch_tokens = 512;           ///< tokens per forward pass

@@ -85,22 +85,29 @@ void CpuBackend::matmul(const backend::Tensor& x, std::span<const backend::Matmu
         }
     }
 
-    std::atomic<std::size_t> next{0};
-    auto body = [&](const ThreadPool::Context& ctx) {
+    // A few rows (decode) are converted by the caller before the dispatch, which saves the
+    // barrier between the phases; larger batches convert in parallel inside it.
+    const bool convert_first = T <= 4;
+    auto convert = [&](std::int64_t b, std::int64_t e) {
         for (int k = 0; k < kActKinds; ++k) {
-            if (!need[k]) {
-                continue;
-            }
-            const std::int64_t per = (T + ctx.count() - 1) / ctx.count();
-            const std::int64_t b = per * ctx.index();
-            const std::int64_t e = std::min(T, b + per);
-            if (b < e) {
+            if (need[k] && b < e) {
                 kt_->quantize[k](x.row<float>(b), x.stride / sizeof(float),
                                  const_cast<std::uint8_t*>(act[k]) + b * act_stride[k],
                                  act_stride[k], e - b, K);
             }
         }
-        ctx.barrier();
+    };
+    if (convert_first) {
+        convert(0, T);
+    }
+    std::atomic<std::size_t> next{0};
+    auto body = [&](const ThreadPool::Context& ctx) {
+        if (!convert_first) {
+            const std::int64_t per = (T + ctx.count() - 1) / ctx.count();
+            const std::int64_t b = per * ctx.index();
+            convert(b, std::min(T, b + per));
+            ctx.barrier();
+        }
         for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < items.size();
              i = next.fetch_add(1, std::memory_order_relaxed)) {
             const MatmulItem& it = items[i];

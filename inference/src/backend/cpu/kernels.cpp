@@ -137,7 +137,7 @@ std::size_t act_row_bytes(ActKind kind, std::int64_t k) noexcept {
         return n * sizeof(std::uint16_t);
     case ActKind::q8_0:
     case ActKind::q4_0:
-        return act_q8_corr_offset(k) + (n / 32) * 8 * sizeof(std::int32_t);
+        return act_q8_corr_offset(k) + static_cast<std::size_t>(act_q8_groups(k)) * 16 * 4;
     case ActKind::q8_k:
         return (n / 256) * sizeof(quant::BlockQ8K);
     }

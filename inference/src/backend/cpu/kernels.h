@@ -29,21 +29,37 @@ enum class ActKind : int {
 };
 inline constexpr int kActKinds = 6;
 
-/// Row layout of the q8_0 / q4_0 activation kinds, for k = 32 * nb:
-///   int8  qs[k]          quants, q = round(x * 127 / max|x|) per block of 32
-///   float scale[nb * 8]  the block's d (fp16-rounded, as ggml stores it), repeated 8 times
-///   int32 corr[nb * 8]   lane 0: -C * sum(qs of the block) (C = 128 or 8), lanes 1..7: 0
-/// The repeated scales and corrections let VNNI kernels add a weight offset (u8 = q + C) and
-/// remove it again with one vector per block (see the AVX-512 GEMM).
-[[nodiscard]] std::size_t act_row_bytes(ActKind kind, std::int64_t k) noexcept;
-
-/// Element offset helpers for ActQ8 rows.
+/// Row layout of the q8_0 / q4_0 activation kinds. The row's nb = k / 32 blocks (quantised as
+/// q = round(x * 127 / max|x|), d = fp16(max|x| / 127), as ggml's Q8_0) are stored in groups of
+/// four (ng = ceil(nb / 4); missing blocks of the last group are zero):
+///   int8  qs[ng][128]     per group: the first 16 quants of blocks 0..3, then their last 16,
+///                         so one 64-byte load gives each block four 32-bit lanes
+///   float scale[ng][16]   per group: d of block j in lanes 4j..4j+3
+///   int32 corr[ng][16]    per group: -C * sum(qs of block j) in lane 4j (C = 128 or 8), else 0
+/// With it a VNNI kernel multiplies unsigned weight bytes (Q8_0: q + 128; Q4_0: the raw nibbles)
+/// by the signed activations, adds the correction, and converts four blocks at once.
+inline constexpr int kQ8Group = 128;
+[[nodiscard]] static inline std::int64_t act_q8_groups(std::int64_t k) noexcept {
+    return (k / 32 + 3) / 4;
+}
 [[nodiscard]] static inline std::size_t act_q8_scale_offset(std::int64_t k) noexcept {
-    return static_cast<std::size_t>(k);
+    return static_cast<std::size_t>(act_q8_groups(k)) * kQ8Group;
 }
 [[nodiscard]] static inline std::size_t act_q8_corr_offset(std::int64_t k) noexcept {
-    return static_cast<std::size_t>(k) + static_cast<std::size_t>(k / 32) * 8 * 4;
+    return act_q8_scale_offset(k) + static_cast<std::size_t>(act_q8_groups(k)) * 16 * 4;
 }
+/// Byte offset of element i (0..31) of block b in the qs array.
+[[nodiscard]] static inline std::size_t act_q8_index(std::int64_t b, int i) noexcept {
+    return static_cast<std::size_t>(b / 4) * kQ8Group + static_cast<std::size_t>(i / 16) * 64 +
+           static_cast<std::size_t>(b % 4) * 16 + static_cast<std::size_t>(i % 16);
+}
+/// Index of block b's scale (and correction) lane group in the scale / corr arrays.
+[[nodiscard]] static inline std::size_t act_q8_lane(std::int64_t b) noexcept {
+    return static_cast<std::size_t>(b / 4) * 16 + static_cast<std::size_t>(b % 4) * 4;
+}
+
+/// Bytes of one activation row of k elements.
+[[nodiscard]] std::size_t act_row_bytes(ActKind kind, std::int64_t k) noexcept;
 
 /// The activation kind weights of `type` pair with.
 [[nodiscard]] ActKind act_kind_for(TensorType weight_type) noexcept;

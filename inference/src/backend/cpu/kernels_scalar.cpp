@@ -45,6 +45,8 @@ void quantize_q8_row(const float* x, std::uint8_t* out, std::int64_t k, int c) {
     auto* qs = reinterpret_cast<std::int8_t*>(out);
     auto* scale = reinterpret_cast<float*>(out + act_q8_scale_offset(k));
     auto* corr = reinterpret_cast<std::int32_t*>(out + act_q8_corr_offset(k));
+    // Zero the padding blocks of a partial last group.
+    std::memset(out, 0, act_row_bytes(c == 128 ? ActKind::q8_0 : ActKind::q4_0, k));
     for (std::int64_t b = 0; b < k / kQk; ++b) {
         const float* xb = x + b * kQk;
         float amax = 0.0f;
@@ -56,13 +58,14 @@ void quantize_q8_row(const float* x, std::uint8_t* out, std::int64_t k, int c) {
         int sum = 0;
         for (int i = 0; i < kQk; ++i) {
             const int q = round_even(xb[i] * id);
-            qs[b * kQk + i] = static_cast<std::int8_t>(q);
+            qs[act_q8_index(b, i)] = static_cast<std::int8_t>(q);
             sum += q;
         }
-        for (int l = 0; l < 8; ++l) {
-            scale[b * 8 + l] = d;
-            corr[b * 8 + l] = l == 0 ? -c * sum : 0;
+        const std::size_t lane = act_q8_lane(b);
+        for (int l = 0; l < 4; ++l) {
+            scale[lane + static_cast<std::size_t>(l)] = d;
         }
+        corr[lane] = -c * sum;
     }
 }
 
@@ -127,9 +130,9 @@ float dot_q8_0(const std::uint8_t* w, const std::uint8_t* a, std::int64_t k) {
     for (std::int64_t b = 0; b < k / kQk; ++b) {
         int sumi = 0;
         for (int i = 0; i < kQk; ++i) {
-            sumi += x[b].qs[i] * qs[b * kQk + i];
+            sumi += x[b].qs[i] * qs[act_q8_index(b, i)];
         }
-        s += static_cast<float>(sumi) * (half_to_float(x[b].d) * scale[b * 8]);
+        s += static_cast<float>(sumi) * (half_to_float(x[b].d) * scale[act_q8_lane(b)]);
     }
     return s;
 }
@@ -142,10 +145,10 @@ float dot_q4_0(const std::uint8_t* w, const std::uint8_t* a, std::int64_t k) {
     for (std::int64_t b = 0; b < k / kQk; ++b) {
         int sumi = 0;
         for (int i = 0; i < kQk / 2; ++i) {
-            sumi += ((x[b].qs[i] & 0xF) - 8) * qs[b * kQk + i];
-            sumi += ((x[b].qs[i] >> 4) - 8) * qs[b * kQk + i + kQk / 2];
+            sumi += ((x[b].qs[i] & 0xF) - 8) * qs[act_q8_index(b, i)];
+            sumi += ((x[b].qs[i] >> 4) - 8) * qs[act_q8_index(b, i + kQk / 2)];
         }
-        s += static_cast<float>(sumi) * (half_to_float(x[b].d) * scale[b * 8]);
+        s += static_cast<float>(sumi) * (half_to_float(x[b].d) * scale[act_q8_lane(b)]);
     }
     return s;
 }

@@ -133,13 +133,20 @@ inline __m256i round_i32(__m256 v) {
 void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::size_t os,
                       std::int64_t rows, std::int64_t k, int c) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
+    const std::int64_t nb = k / 32;
     for (std::int64_t row = 0; row < rows; ++row) {
         const float* xr = x + row * static_cast<std::int64_t>(xs);
         std::uint8_t* o = out + row * static_cast<std::int64_t>(os);
         auto* qs = reinterpret_cast<std::int8_t*>(o);
         auto* scale = reinterpret_cast<float*>(o + act_q8_scale_offset(k));
         auto* corr = reinterpret_cast<std::int32_t*>(o + act_q8_corr_offset(k));
-        for (std::int64_t b = 0; b < k / 32; ++b) {
+        if (nb % 4 != 0) {
+            const std::int64_t g = nb / 4;
+            __builtin_memset(qs + g * kQ8Group, 0, kQ8Group);
+            __builtin_memset(scale + 16 * g, 0, 64);
+            __builtin_memset(corr + 16 * g, 0, 64);
+        }
+        for (std::int64_t b = 0; b < nb; ++b) {
             __m256 v[4];
             __m256 m = _mm256_setzero_ps();
             for (int i = 0; i < 4; ++i) {
@@ -155,11 +162,14 @@ void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::si
                 q[i] = round_i32(_mm256_mul_ps(v[i], vid));
                 sum = _mm256_add_epi32(sum, q[i]);
             }
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + 32 * b),
-                                pack32(q[0], q[1], q[2], q[3]));
-            _mm256_storeu_ps(scale + 8 * b, _mm256_set1_ps(d));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(corr + 8 * b),
-                                _mm256_setr_epi32(-c * hsum256i(sum), 0, 0, 0, 0, 0, 0, 0));
+            const __m256i packed = pack32(q[0], q[1], q[2], q[3]);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + act_q8_index(b, 0)),
+                             _mm256_castsi256_si128(packed));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + act_q8_index(b, 16)),
+                             _mm256_extracti128_si256(packed, 1));
+            _mm_storeu_ps(scale + act_q8_lane(b), _mm_set1_ps(d));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(corr + act_q8_lane(b)),
+                             _mm_setr_epi32(-c * hsum256i(sum), 0, 0, 0));
         }
     }
 }

@@ -40,12 +40,15 @@ inline __m512 load_a(const std::uint8_t* row, std::int64_t i, __mmask16 m) {
     }
 }
 
+/// Accumulates W[r..r+R) . act[t..t+C) over elements [k0, k1). The R x C partial sums start at
+/// zero (`first`) or from `part`, and end reduced into y (`last`) or stored back to `part`.
 template <TensorType T, int R, int C>
-void float_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
+void float_tile(const GemmArgs& a, std::int64_t r, std::int64_t t, std::int64_t k0, std::int64_t k1,
+                __m512* part, bool first, bool last) {
     __m512 acc[R][C];
     AGENTD_UNROLL for (int i = 0; i < R; ++i) {
         AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-            acc[i][j] = _mm512_setzero_ps();
+            acc[i][j] = first ? _mm512_setzero_ps() : _mm512_load_ps(part + i * C + j);
         }
     }
     const std::uint8_t* wr[R];
@@ -56,8 +59,8 @@ void float_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     AGENTD_UNROLL for (int j = 0; j < C; ++j) {
         ar[j] = a.act + (t + j) * a.act_stride;
     }
-    for (std::int64_t k = 0; k < a.k; k += 16) {
-        const __mmask16 m = tail_mask16(a.k - k);
+    for (std::int64_t k = k0; k < k1; k += 16) {
+        const __mmask16 m = tail_mask16(k1 - k);
         __m512 w[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
             w[i] = load_w<T>(wr[i], k, m);
@@ -68,6 +71,14 @@ void float_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
                 acc[i][j] = _mm512_fmadd_ps(w[i], x, acc[i][j]);
             }
         }
+    }
+    if (!last) {
+        AGENTD_UNROLL for (int i = 0; i < R; ++i) {
+            AGENTD_UNROLL for (int j = 0; j < C; ++j) {
+                _mm512_store_ps(part + i * C + j, acc[i][j]);
+            }
+        }
+        return;
     }
     AGENTD_UNROLL for (int j = 0; j < C; ++j) {
         float* y = a.y + (t + j) * a.y_stride + r;
@@ -80,7 +91,8 @@ void float_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
 
 template <TensorType T, int R, int C>
 struct FloatTiles {
-    using Fn = void (*)(const GemmArgs&, std::int64_t, std::int64_t);
+    using Fn = void (*)(const GemmArgs&, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                        __m512*, bool, bool);
     template <int I, int J>
     static constexpr Fn at() {
         return &float_tile<T, I, J>;
@@ -97,16 +109,37 @@ struct FloatTiles {
     }
 };
 
+/// Several tokens: K is cut into chunks so the C activation rows of a chunk stay in L1 while all
+/// weight-row tiles of a 64-row block pass over them (partial sums wait in `part`). One or two
+/// tokens (decode) stream each row once over the whole K.
 template <TensorType T>
 void float_gemm(const GemmArgs& a, std::int64_t r0, std::int64_t r1, std::int64_t t0,
                 std::int64_t t1) {
     constexpr int R = 4;
     constexpr int C = 6;
+    constexpr std::int64_t kRowBlock = 64;
+    constexpr std::int64_t kChunk = 256;
+    alignas(64) __m512 part[(kRowBlock / R) * R * C];
+    const bool blocked = t1 - t0 > 2 && a.k > kChunk;
     for (std::int64_t t = t0; t < t1; t += C) {
         const int cc = static_cast<int>(t1 - t < C ? t1 - t : C);
-        for (std::int64_t r = r0; r < r1; r += R) {
-            const int rr = static_cast<int>(r1 - r < R ? r1 - r : R);
-            FloatTiles<T, R, C>::get(rr, cc)(a, r, t);
+        if (!blocked) {
+            for (std::int64_t r = r0; r < r1; r += R) {
+                const int rr = static_cast<int>(r1 - r < R ? r1 - r : R);
+                FloatTiles<T, R, C>::get(rr, cc)(a, r, t, 0, a.k, part, true, true);
+            }
+            continue;
+        }
+        for (std::int64_t rb = r0; rb < r1; rb += kRowBlock) {
+            const std::int64_t re = r1 - rb < kRowBlock ? r1 : rb + kRowBlock;
+            for (std::int64_t k0 = 0; k0 < a.k; k0 += kChunk) {
+                const std::int64_t k1 = a.k - k0 < kChunk ? a.k : k0 + kChunk;
+                for (std::int64_t r = rb; r < re; r += R) {
+                    const int rr = static_cast<int>(re - r < R ? re - r : R);
+                    FloatTiles<T, R, C>::get(rr, cc)(a, r, t, k0, k1, part + (r - rb) / R * R * C,
+                                                     k0 == 0, k1 == a.k);
+                }
+            }
         }
     }
 }
@@ -121,13 +154,21 @@ inline __m128i pack16(__m512i v) {
 void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::size_t os,
                       std::int64_t rows, std::int64_t k, int c) {
     const __m512 sign = _mm512_set1_ps(-0.0f);
+    const std::int64_t nb = k / 32;
     for (std::int64_t row = 0; row < rows; ++row) {
         const float* xr = x + row * static_cast<std::int64_t>(xs);
         std::uint8_t* o = out + row * static_cast<std::int64_t>(os);
         auto* qs = reinterpret_cast<std::int8_t*>(o);
         auto* scale = reinterpret_cast<float*>(o + act_q8_scale_offset(k));
         auto* corr = reinterpret_cast<std::int32_t*>(o + act_q8_corr_offset(k));
-        for (std::int64_t b = 0; b < k / 32; ++b) {
+        if (nb % 4 != 0) {
+            // Zero the last group, whose missing blocks must contribute nothing.
+            const std::int64_t g = nb / 4;
+            __builtin_memset(qs + g * kQ8Group, 0, kQ8Group);
+            __builtin_memset(scale + 16 * g, 0, 64);
+            __builtin_memset(corr + 16 * g, 0, 64);
+        }
+        for (std::int64_t b = 0; b < nb; ++b) {
             const __m512 v0 = _mm512_loadu_ps(xr + 32 * b);
             const __m512 v1 = _mm512_loadu_ps(xr + 32 * b + 16);
             const __m512 m = _mm512_max_ps(_mm512_andnot_ps(sign, v0), _mm512_andnot_ps(sign, v1));
@@ -139,12 +180,12 @@ void quantize_q8_rows(const float* x, std::size_t xs, std::uint8_t* out, std::si
                 _mm512_mul_ps(v0, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
             const __m512i q1 = _mm512_cvt_roundps_epi32(
                 _mm512_mul_ps(v1, vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 32 * b), pack16(q0));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 32 * b + 16), pack16(q1));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + act_q8_index(b, 0)), pack16(q0));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + act_q8_index(b, 16)), pack16(q1));
             const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-            _mm256_storeu_ps(scale + 8 * b, _mm256_set1_ps(d));
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(corr + 8 * b),
-                                _mm256_setr_epi32(-c * sum, 0, 0, 0, 0, 0, 0, 0));
+            _mm_storeu_ps(scale + act_q8_lane(b), _mm_set1_ps(d));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(corr + act_q8_lane(b)),
+                             _mm_setr_epi32(-c * sum, 0, 0, 0));
         }
     }
 }

@@ -63,14 +63,16 @@ void q8_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
             }
         }
         AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-            const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq[j] + 32 * b));
-            const __m256 sc = _mm256_broadcast_ss(as[j] + 8 * b);
+            const __m256i av =
+                _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(aq[j] + act_q8_index(b, 16)),
+                                    reinterpret_cast<const __m128i*>(aq[j] + act_q8_index(b, 0)));
+            const __m256 sc = _mm256_broadcast_ss(as[j] + act_q8_lane(b));
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
                 __m256i p;
                 if constexpr (kQ4) {
                     p = _mm256_add_epi32(
                         sum_pairs(_mm256_maddubs_epi16(wv[i], av)),
-                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ac[j] + 8 * b)));
+                        _mm256_zextsi128_si256(_mm_cvtsi32_si128(ac[j][act_q8_lane(b)])));
                 } else {
                     p = sum_pairs(_mm256_maddubs_epi16(_mm256_sign_epi8(wv[i], wv[i]),
                                                        _mm256_sign_epi8(av, wv[i])));

@@ -36,44 +36,81 @@ inline float fp16(const std::uint8_t* p) {
 
 // ---------------------------------------------------------------- Q8_0 / Q4_0
 
+/// One group of four weight blocks of a row as the activation layout pairs them (kernels.h):
+/// w0 = the first 16 quants of blocks 0..3, w1 = their last 16, as unsigned bytes; ws = each
+/// block's d in its four lanes. Blocks past `n` (a partial last group) are zero.
 template <bool kQ4>
-struct Q8Weights {
+struct Q8Group {
     static constexpr std::int64_t kBlockBytes = kQ4 ? 18 : 34;
+    __m512i w0;
+    __m512i w1;
+    __m512 ws;
 
-    /// Two blocks (b, b + 1) of one row as 64 unsigned bytes; `pair` false: block b only.
-    static inline __m512i load(const std::uint8_t* blk, bool pair) {
-        if constexpr (kQ4) {
-            const __m256i lo = _mm256_broadcastsi128_si256(
-                _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2)));
-            const __m256i hi = pair ? _mm256_broadcastsi128_si256(_mm_loadu_si128(
-                                          reinterpret_cast<const __m128i*>(blk + 20)))
-                                    : _mm256_setzero_si256();
-            __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-            v = _mm512_mask_srli_epi16(v, static_cast<__mmask32>(0xFF00FF00u), v, 4);
-            return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
-        } else {
-            const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-            const __m256i hi = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 36))
-                                    : _mm256_set1_epi8(static_cast<char>(0x80));
-            const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-            return _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80)));
+    inline void load(const std::uint8_t* blk, int n) {
+        std::uint64_t h = 0;
+        for (int j = 0; j < 4; ++j) {
+            if (j < n) {
+                h |= static_cast<std::uint64_t>(load_u16(blk + kBlockBytes * j)) << (16 * j);
+            }
         }
-    }
-
-    /// [d_b x 8, d_{b+1} x 8] as floats.
-    static inline __m512 scales(const std::uint8_t* blk, bool pair) {
-        const std::uint32_t h0 = load_u16(blk);
-        const std::uint32_t h1 = pair ? load_u16(blk + kBlockBytes) : 0u;
-        const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(h0 | (h1 << 16))));
-        const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-        return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(f));
+        const __m512i idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+        ws = _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_cvtph_ps(
+                                            _mm_cvtsi64_si128(static_cast<long long>(h)))));
+        if constexpr (kQ4) {
+            __m512i v;
+            if (n == 4) {
+                v = _mm512_castsi128_si512(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2)));
+                v = _mm512_inserti32x4(
+                    v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 20)), 1);
+                v = _mm512_inserti32x4(
+                    v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 38)), 2);
+                v = _mm512_inserti32x4(
+                    v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 56)), 3);
+            } else {
+                alignas(64) std::uint8_t tmp[64] = {};
+                for (int j = 0; j < n; ++j) {
+                    __builtin_memcpy(tmp + 16 * j, blk + 2 + kBlockBytes * j, 16);
+                }
+                v = _mm512_load_si512(tmp);
+            }
+            const __m512i nib = _mm512_set1_epi8(0x0F);
+            w0 = _mm512_and_si512(v, nib);
+            w1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+        } else {
+            __m512i x;
+            __m512i y;
+            if (n == 4) {
+                x = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2))),
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 36)), 1);
+                y = _mm512_inserti64x4(
+                    _mm512_castsi256_si512(
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 70))),
+                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 104)), 1);
+            } else {
+                // Missing blocks become q = 0 after the sign flip below.
+                alignas(64) std::uint8_t tmp[128];
+                __builtin_memset(tmp, 0x80, sizeof tmp);
+                for (int j = 0; j < n; ++j) {
+                    __builtin_memcpy(tmp + 32 * j, blk + 2 + kBlockBytes * j, 32);
+                }
+                x = _mm512_load_si512(tmp);
+                y = _mm512_load_si512(tmp + 64);
+            }
+            const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+            w0 = _mm512_xor_si512(_mm512_shuffle_i64x2(x, y, _MM_SHUFFLE(2, 0, 2, 0)), flip);
+            w1 = _mm512_xor_si512(_mm512_shuffle_i64x2(x, y, _MM_SHUFFLE(3, 1, 3, 1)), flip);
+        }
     }
 };
 
 template <bool kQ4, int R, int C>
 void q8_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
-    using W = Q8Weights<kQ4>;
+    using G = Q8Group<kQ4>;
     const std::int64_t nb = a.k / 32;
+    const std::int64_t ng = act_q8_groups(a.k);
     __m512 acc[R][C];
     AGENTD_UNROLL for (int i = 0; i < R; ++i) {
         AGENTD_UNROLL for (int j = 0; j < C; ++j) {
@@ -93,25 +130,22 @@ void q8_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
         as[j] = reinterpret_cast<const float*>(row + act_q8_scale_offset(a.k));
         ac[j] = reinterpret_cast<const std::int32_t*>(row + act_q8_corr_offset(a.k));
     }
-    for (std::int64_t b = 0; b < nb; b += 2) {
-        const bool pair = b + 1 < nb;
-        __m512i wv[R];
-        __m512 ws[R];
+    for (std::int64_t g = 0; g < ng; ++g) {
+        const int n = nb - 4 * g >= 4 ? 4 : static_cast<int>(nb - 4 * g);
+        G w[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-            const std::uint8_t* blk = wr[i] + b * W::kBlockBytes;
-            wv[i] = W::load(blk, pair);
-            ws[i] = W::scales(blk, pair);
+            w[i].load(wr[i] + 4 * g * G::kBlockBytes, n);
         }
-        const __mmask64 m8 = pair ? ~0ull : 0xFFFFFFFFull;
-        const __mmask16 m32 = pair ? 0xFFFF : 0x00FF;
         AGENTD_UNROLL for (int j = 0; j < C; ++j) {
-            const __m512i av = _mm512_maskz_loadu_epi8(m8, aq[j] + 32 * b);
-            const __m512 sc = _mm512_maskz_loadu_ps(m32, as[j] + 8 * b);
-            const __m512i cr = _mm512_maskz_loadu_epi32(m32, ac[j] + 8 * b);
+            const __m512i a0 = _mm512_loadu_si512(aq[j] + g * kQ8Group);
+            const __m512i a1 = _mm512_loadu_si512(aq[j] + g * kQ8Group + 64);
+            const __m512 sc = _mm512_loadu_ps(as[j] + 16 * g);
+            const __m512i cr = _mm512_loadu_si512(ac[j] + 16 * g);
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-                const __m512i p = _mm512_dpbusd_epi32(cr, wv[i], av);
+                __m512i p = _mm512_dpbusd_epi32(cr, w[i].w0, a0);
+                p = _mm512_dpbusd_epi32(p, w[i].w1, a1);
                 acc[i][j] =
-                    _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws[i], sc), acc[i][j]);
+                    _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(w[i].ws, sc), acc[i][j]);
             }
         }
     }
@@ -398,12 +432,12 @@ struct Q6KTile {
 
 void gemm_q8_0(const GemmArgs& a, std::int64_t r0, std::int64_t r1, std::int64_t t0,
                std::int64_t t1) {
-    run_tiles<Q8Tile, 8, 4, 4>(a, r0, r1, t0, t1);
+    run_tiles<Q8Tile, 6, 2, 8>(a, r0, r1, t0, t1);
 }
 
 void gemm_q4_0(const GemmArgs& a, std::int64_t r0, std::int64_t r1, std::int64_t t0,
                std::int64_t t1) {
-    run_tiles<Q4Tile, 8, 4, 4>(a, r0, r1, t0, t1);
+    run_tiles<Q4Tile, 6, 2, 8>(a, r0, r1, t0, t1);
 }
 
 void gemm_q4_k(const GemmArgs& a, std::int64_t r0, std::int64_t r1, std::int64_t t0,

@@ -231,6 +231,14 @@ bool Sandbox::wait_warm_ready(std::chrono::milliseconds timeout) {
     }
 }
 
+base::Result<std::string> program_seccomp_filter() {
+    auto prog = detail::build_filter(detail::FilterKind::strict);
+    if (!prog) {
+        return prog.error();
+    }
+    return detail::bpf_bytes(*prog);
+}
+
 base::Result<RunResult> Sandbox::run(const RunRequest& request) {
     auto handle = start(request);
     if (!handle) {

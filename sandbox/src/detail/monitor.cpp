@@ -33,11 +33,15 @@ bool read_request(int memfd, WireRequest& req) {
     return pread_all(memfd, data.data(), data.size(), 0) && decode_request(data, req);
 }
 
-[[noreturn]] void finish(int reply, int memfd, const WireResult& res) {
+void deliver(int reply, int memfd, const WireResult& res) {
     const std::string data = encode_result(res);
     if (::ftruncate(memfd, 0) == 0 && pwrite_all(memfd, data.data(), data.size(), 0)) {
         send_msg(reply, "D");
     }
+}
+
+[[noreturn]] void finish(int reply, int memfd, const WireResult& res) {
+    deliver(reply, memfd, res);
     ::_exit(0);
 }
 
@@ -131,11 +135,14 @@ void monitor_main(Context& ctx, UniqueFd reply, UniqueFd memfd, UniqueFd stdin_s
         run_cold(ctx, plan, reply.get(), stdin_src.get(), out);
     }
     res = plan.result(out, ran_warm);
-    plan.cleanup();
-    if (out.cancelled) {
-        ::_exit(0);
+    if (!out.cancelled) {
+        deliver(reply.get(), memfd.get(), res);
     }
-    finish(reply.get(), memfd.get(), res);
+    // After the answer: removing a cgroup waits for its last tasks to leave.
+    reply.reset();
+    memfd.reset();
+    plan.cleanup();
+    ::_exit(0);
 }
 
 } // namespace agentd::sandbox::detail

@@ -133,4 +133,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// The seccomp filter every sandboxed program runs under, compiled for this machine, as raw
+/// classic BPF (an array of struct sock_filter). For audits and for giving other launchers the
+/// same policy (the benchmark hands it to bubblewrap). errc::unavailable when libseccomp fails.
+[[nodiscard]] base::Result<std::string> program_seccomp_filter();
+
 } // namespace agentd::sandbox

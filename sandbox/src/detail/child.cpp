@@ -12,11 +12,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <linux/capability.h>
+#include <sstream>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -99,8 +102,8 @@ bool arrange_fds(const ChildSpec& s) noexcept {
             return false;
         }
     }
-    // fd 3 = status socket (close-on-exec), fd 4 = kept descriptor (the template's job socket,
-    // becomes fd 3 of the interpreter via its argv; it stays open across exec).
+    // fd 3 = status socket (close-on-exec), fd 4 = kept descriptor (the warm interpreter's job
+    // socket; it stays open across exec).
     for (int i = 0; i < 5; ++i) {
         if (high[i] < 0) {
             continue;
@@ -113,7 +116,16 @@ bool arrange_fds(const ChildSpec& s) noexcept {
     return close_range_from(s.keep_fd >= 0 ? 5 : 4) == 0;
 }
 
-[[noreturn]] void program_main(const ChildSpec& s) {
+// What init learned from the job, kept for the program process it forks.
+struct Job {
+    std::uint32_t nproc = 0;
+    Limits limits;
+    ProgramLine line;
+    std::vector<char*> argv;
+    std::vector<char*> envp;
+};
+
+[[noreturn]] void program_main(const ChildSpec& s, const Job& job) {
     if (::setsid() < 0 || !arrange_fds(s)) {
         child_fail(s.status_sock, "arranging descriptors", errno);
     }
@@ -123,7 +135,7 @@ bool arrange_fds(const ChildSpec& s) noexcept {
         child_fail(sock, "pidfd_open", errno);
     }
     // From here on nothing allocates: RLIMIT_AS may already be below what this process maps.
-    if (!apply_rlimits(s.limits, s.nproc)) {
+    if (!apply_rlimits(job.limits, job.nproc)) {
         child_fail(sock, "setrlimit", errno);
     }
     if (s.filter != nullptr && install_filter(*s.filter) != 0) {
@@ -135,11 +147,18 @@ bool arrange_fds(const ChildSpec& s) noexcept {
         ::_exit(126);
     }
     ::close(pidfd);
-    if (!send_msg(sock, "V") || wait_reply(sock) != 'G') {
+    // Our own CPU time so far is set-up, not the program's: the monitor subtracts it.
+    rusage self{};
+    ::getrusage(RUSAGE_SELF, &self);
+    char ready[64];
+    std::snprintf(ready, sizeof(ready), "V %lld",
+                  static_cast<long long>(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000LL +
+                      self.ru_utime.tv_usec + self.ru_stime.tv_usec);
+    if (!send_msg(sock, ready) || wait_reply(sock) != 'G') {
         ::_exit(126);
     }
-    ::execve(s.interpreter, s.argv.data(), s.envp.data());
-    child_fail(sock, std::string("exec ") + s.interpreter, errno);
+    ::execve(job.line.interpreter.c_str(), job.argv.data(), job.envp.data());
+    child_fail(sock, "exec " + job.line.interpreter, errno);
 }
 
 [[noreturn]] void reap_until(pid_t program, int sock) {
@@ -183,6 +202,60 @@ void close_other_fds(const ChildSpec& s) noexcept {
     close_range_from(next);
 }
 
+// Waits for the monitor's "J" message and derives everything the rest of init needs from it.
+void receive_job(const ChildSpec& s, Job& job, std::string& code, FinishSpec& finish) {
+    char buf[8192];
+    int fds[kMaxMsgFds];
+    int nfds = 0;
+    const ssize_t n = recv_msg(s.status_sock, buf, sizeof(buf) - 1, fds, &nfds);
+    UniqueFd request(nfds > 0 ? fds[0] : -1);
+    UniqueFd tree(nfds > 1 ? fds[1] : -1);
+    for (int i = 2; i < nfds; ++i) {
+        ::close(fds[i]);
+    }
+    if (n <= 0) {
+        ::_exit(0); // the monitor is gone: an unused pre-started sandbox
+    }
+    buf[n] = '\0';
+    std::istringstream in(std::string(buf, static_cast<std::size_t>(n)));
+    std::string tag, nproc, program_path, work_dir;
+    std::getline(in, tag);
+    std::getline(in, nproc);
+    std::getline(in, program_path);
+    std::getline(in, work_dir);
+    WireRequest req;
+    struct stat st {};
+    std::string data;
+    if (tag != "J" || !request || ::fstat(request.get(), &st) != 0 || st.st_size <= 0) {
+        child_fail(s.status_sock, "bad job message", EPROTO);
+    }
+    data.resize(static_cast<std::size_t>(st.st_size));
+    if (!pread_all(request.get(), data.data(), data.size(), 0) || !decode_request(data, req)) {
+        child_fail(s.status_sock, "bad job request", EPROTO);
+    }
+    job.nproc = static_cast<std::uint32_t>(std::strtoul(nproc.c_str(), nullptr, 10));
+    job.limits = req.limits;
+    job.line = program_line(*s.ctx, req, program_path, work_dir.empty() ? "/workspace" : work_dir);
+    for (auto* v : {&job.line.argv, &job.line.env}) {
+        auto& ptrs = v == &job.line.argv ? job.argv : job.envp;
+        for (auto& str : *v) {
+            ptrs.push_back(str.data());
+        }
+        ptrs.push_back(nullptr);
+    }
+    code = std::move(req.code);
+    finish.tmp_bytes = req.limits.tmp_bytes;
+    finish.workspace_tree = tree.release(); // owned until init execs or exits
+    finish.workspace_bytes = req.limits.workspace_bytes;
+    finish.owner_uid = s.ctx->host.outer_uid;
+    finish.owner_gid = s.ctx->host.outer_gid;
+    finish.program_name = program_path.substr(program_path.rfind('/') + 1);
+    finish.program = &code;
+    if (!work_dir.empty() && ::chdir(work_dir.c_str()) != 0) {
+        child_fail(s.status_sock, "chdir to the workspace", errno);
+    }
+}
+
 } // namespace
 
 void child_fail(int status_sock, const std::string& what, int err) {
@@ -224,21 +297,56 @@ bool apply_rlimits(const Limits& l, std::uint32_t nproc) noexcept {
            set_limit(RLIMIT_AS, l.memory_bytes);
 }
 
+ProgramLine program_line(const Context& ctx, const WireRequest& req,
+                         const std::string& program_path, const std::string& home) {
+    ProgramLine l;
+    const bool python = req.language == Language::python;
+    l.interpreter = python ? ctx.config.python_path : ctx.config.bash_path;
+    const auto slash = l.interpreter.rfind('/');
+    l.argv = {slash == std::string::npos ? l.interpreter : l.interpreter.substr(slash + 1)};
+    if (python) {
+        l.argv.insert(l.argv.end(), {"-E", "-s"});
+    }
+    l.argv.push_back(program_path);
+    l.argv.insert(l.argv.end(), req.args.begin(), req.args.end());
+    l.env = {"PATH=/usr/local/bin:/usr/bin:/bin",
+             "HOME=" + home,
+             "PWD=" + home,
+             "LANG=C.UTF-8",
+             "TMPDIR=/tmp",
+             "USER=sandbox",
+             "LOGNAME=sandbox",
+             "SHELL=/bin/bash"};
+    return l;
+}
+
 void init_main(const ChildSpec& s) {
     close_other_fds(s);
     reset_signals();
+    // The monitor protects itself from the OOM killer; the sandbox must not inherit that.
+    write_file("/proc/self/oom_score_adj", "0");
     // If the monitor dies, init dies, and with it the whole PID namespace.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    ::prctl(PR_SET_NAME, "sandbox-init", 0, 0, 0);
+    const HostCaps& host = s.ctx->host;
+    const bool mount_ns = (host.clone_flags & CLONE_NEWNS) != 0;
     std::string err;
-    if ((s.ctx->host.clone_flags & CLONE_NEWNS) != 0) {
-        if (!build_root(s.root, err)) {
-            child_fail(s.status_sock, err, errno);
-        }
-    } else if (::chdir(s.root.workspace_source.c_str()) != 0) {
-        child_fail(s.status_sock, "chdir to the workspace", errno);
+    if (mount_ns && !prebuild_root(s.prebuild, err)) {
+        child_fail(s.status_sock, err, errno);
     }
-    if ((s.ctx->host.clone_flags & CLONE_NEWUTS) != 0 && ::sethostname("sandbox", 7) != 0) {
+    if ((host.clone_flags & CLONE_NEWUTS) != 0 && ::sethostname("sandbox", 7) != 0) {
         child_fail(s.status_sock, "sethostname", errno);
+    }
+    send_text(s.status_sock, "P");
+    Job job;
+    std::string code;
+    FinishSpec finish;
+    receive_job(s, job, code, finish);
+    if (mount_ns && !finish_root(s.prebuild.staging, finish, err)) {
+        child_fail(s.status_sock, err, errno);
+    }
+    if (finish.workspace_tree >= 0) {
+        ::close(finish.workspace_tree);
     }
     if (!become_user(s, err)) {
         child_fail(s.status_sock, err, errno);
@@ -254,7 +362,7 @@ void init_main(const ChildSpec& s) {
         child_fail(s.status_sock, "fork", errno);
     }
     if (program == 0) {
-        program_main(s);
+        program_main(s, job);
     }
     for (int fd : {s.stdin_r, s.stdout_w, s.stderr_w, s.keep_fd}) {
         if (fd >= 0) {

@@ -104,13 +104,12 @@ bool bind(int src, const std::string& dst, bool is_dir) {
 }
 
 struct Sources {
-    std::vector<UniqueFd> host; // parallel to RootSpec::host_paths (invalid for symlinks)
+    std::vector<UniqueFd> host; // parallel to PrebuildSpec::host_paths (invalid for symlinks)
     UniqueFd dev[std::size(kDevNodes)];
-    UniqueFd workspace;
     UniqueFd all_workspaces;
 };
 
-bool open_sources(const RootSpec& spec, Sources& s, std::string& error) {
+bool open_sources(const PrebuildSpec& spec, Sources& s, std::string& error) {
     for (const auto& hp : *spec.host_paths) {
         s.host.push_back(hp.symlink_target.empty() ? open_source(hp.path) : UniqueFd());
         if (hp.symlink_target.empty() && !s.host.back()) {
@@ -122,10 +121,6 @@ bool open_sources(const RootSpec& spec, Sources& s, std::string& error) {
         if (!s.dev[i]) {
             return fail(error, std::string("open /dev/") + kDevNodes[i]);
         }
-    }
-    if (spec.workspace == WorkspaceKind::bind &&
-        !(s.workspace = open_source(spec.workspace_source))) {
-        return fail(error, "open workspace " + spec.workspace_source);
     }
     if (!spec.all_workspaces.empty() && !(s.all_workspaces = open_source(spec.all_workspaces))) {
         return fail(error, "open " + spec.all_workspaces);
@@ -146,8 +141,7 @@ bool build_etc(const std::string& root, std::string& error) {
     return true;
 }
 
-bool build_dev(const std::string& root, const Sources& sources, std::uint64_t shm_bytes, uid_t uid,
-               gid_t gid, std::string& error) {
+bool build_dev(const std::string& root, const Sources& sources, std::string& error) {
     const std::string dev = root + "/dev";
     if (!mkdirs(dev, 0755) || !mount_tmpfs(dev, 64 * 1024, 0755, 0, 0, MS_NOEXEC)) {
         return fail(error, "tmpfs /dev");
@@ -166,9 +160,8 @@ bool build_dev(const std::string& root, const Sources& sources, std::uint64_t sh
             return fail(error, std::string("symlink /dev/") + name);
         }
     }
-    const std::string shm = dev + "/shm";
-    if (::mkdir(shm.c_str(), 01777) != 0 || !mount_tmpfs(shm, shm_bytes, 01777, uid, gid)) {
-        return fail(error, "tmpfs /dev/shm");
+    if (::mkdir((dev + "/shm").c_str(), 01777) != 0) {
+        return fail(error, "mkdir /dev/shm");
     }
     // The tmpfs holding the nodes becomes read-only; the device binds keep working.
     if (::mount(nullptr, dev.c_str(), nullptr,
@@ -196,31 +189,10 @@ bool build_proc(const std::string& root, bool protect_sys, std::string& error) {
     return true;
 }
 
-bool build_workspace(const std::string& root, const RootSpec& spec, const Sources& sources,
-                     std::string& error) {
-    const std::string ws = root + "/workspace";
-    if (::mkdir(ws.c_str(), 0755) != 0) {
-        return fail(error, "mkdir /workspace");
-    }
-    if (spec.workspace == WorkspaceKind::bind) {
-        if (!bind_fd(sources.workspace.get(), ws)) {
-            return fail(error, "bind workspace " + spec.workspace_source);
-        }
-        if (!restrict_mount(ws, false)) {
-            return fail(error, "remount workspace nosuid,nodev");
-        }
-        return true;
-    }
-    if (!mount_tmpfs(ws, spec.workspace_bytes, 0755, spec.owner_uid, spec.owner_gid)) {
-        return fail(error, "tmpfs /workspace");
-    }
-    return true;
-}
-
-bool build_run_dir(const std::string& root, const RootSpec& spec, std::string& error) {
+bool build_run_dir(const std::string& root, const FinishSpec& spec, std::string& error) {
     const std::string run = root + "/run/agentd";
     const std::uint64_t size = (spec.program->size() + 64 * 1024 + 4095) & ~4095ULL;
-    if (!mkdirs(run, 0755) || !mount_tmpfs(run, size, 0755, 0, 0, MS_NOEXEC)) {
+    if (!mount_tmpfs(run, size, 0755, 0, 0, MS_NOEXEC)) {
         return fail(error, "tmpfs /run/agentd");
     }
     if (!create_file(run + "/" + spec.program_name, *spec.program, 0444)) {
@@ -300,9 +272,9 @@ bool restrict_mount(const std::string& path, bool readonly) {
     return ::mount(nullptr, path.c_str(), nullptr, flags, nullptr) == 0;
 }
 
-bool build_root(const RootSpec& spec, std::string& error) {
+bool prebuild_root(const PrebuildSpec& spec, std::string& error) {
     // Nothing we mount may propagate back to the host; host mounts may still arrive (slave),
-    // which the warm template relies on for new workspaces under /.ws.
+    // which the warm interpreter relies on for new workspaces under /.ws.
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
         return fail(error, "make / a slave mount");
     }
@@ -324,34 +296,48 @@ bool build_root(const RootSpec& spec, std::string& error) {
             }
             continue;
         }
-        if (hp.path.rfind("/etc", 0) == 0 && !mkdirs(root + "/etc", 0755)) {
-            return fail(error, "mkdir /etc");
-        }
         if (!bind(sources.host[i].get(), dst, hp.is_dir) || !restrict_mount(dst, true)) {
             return fail(error, "read-only bind " + hp.path);
         }
     }
-    if (!build_etc(root, error) ||
-        !build_dev(root, sources, spec.tmp_bytes, spec.owner_uid, spec.owner_gid, error) ||
+    if (!build_etc(root, error) || !build_dev(root, sources, error) ||
         (spec.mount_proc && !build_proc(root, spec.protect_proc_sys, error))) {
         return false;
     }
     if (!spec.mount_proc && ::mkdir((root + "/proc").c_str(), 0555) != 0) {
         return fail(error, "mkdir /proc");
     }
-    const std::string tmp = root + "/tmp";
-    if (::mkdir(tmp.c_str(), 01777) != 0 ||
-        !mount_tmpfs(tmp, spec.tmp_bytes, 01777, spec.owner_uid, spec.owner_gid)) {
-        return fail(error, "tmpfs /tmp");
-    }
-    if (!build_workspace(root, spec, sources, error) || !build_run_dir(root, spec, error)) {
-        return false;
+    for (const char* dir : {"/tmp", "/workspace", "/run", "/run/agentd"}) {
+        if (::mkdir((root + dir).c_str(), 0755) != 0) {
+            return fail(error, std::string("mkdir ") + dir);
+        }
     }
     if (!spec.all_workspaces.empty()) {
         const std::string ws = root + "/.ws";
         if (::mkdir(ws.c_str(), 0700) != 0 || !bind_fd(sources.all_workspaces.get(), ws)) {
             return fail(error, "bind workspaces at /.ws");
         }
+    }
+    return true;
+}
+
+bool finish_root(const std::string& root, const FinishSpec& spec, std::string& error) {
+    for (const char* dir : {"/tmp", "/dev/shm"}) {
+        if (!mount_tmpfs(root + dir, spec.tmp_bytes, 01777, spec.owner_uid, spec.owner_gid)) {
+            return fail(error, std::string("tmpfs ") + dir);
+        }
+    }
+    const std::string ws = root + "/workspace";
+    if (spec.workspace_tree >= 0) {
+        if (::move_mount(spec.workspace_tree, "", AT_FDCWD, ws.c_str(), MOVE_MOUNT_F_EMPTY_PATH) !=
+            0) {
+            return fail(error, "attach the workspace");
+        }
+    } else if (!mount_tmpfs(ws, spec.workspace_bytes, 0755, spec.owner_uid, spec.owner_gid)) {
+        return fail(error, "tmpfs /workspace");
+    }
+    if (!build_run_dir(root, spec, error)) {
+        return false;
     }
     // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
     // the new tree: nothing of the host's mount tree stays reachable.
@@ -369,6 +355,21 @@ bool build_root(const RootSpec& spec, std::string& error) {
         return fail(error, "chdir /workspace");
     }
     return true;
+}
+
+UniqueFd detached_tree(const std::string& path) {
+    UniqueFd tree(::open_tree(AT_FDCWD, path.c_str(),
+                              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_NO_AUTOMOUNT |
+                                  AT_SYMLINK_NOFOLLOW));
+    if (!tree) {
+        return tree;
+    }
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+        return UniqueFd();
+    }
+    return tree;
 }
 
 } // namespace agentd::sandbox::detail

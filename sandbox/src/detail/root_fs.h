@@ -1,13 +1,19 @@
 #pragma once
 // Assembles a run's private root file system inside its new mount namespace, then pivots into
 // it. Runs in the sandbox's init process before any untrusted code (as host root in root mode,
-// or with full capabilities of the zygote's user namespace in rootless mode).
+// or with full capabilities of the zygote's user namespace in rootless mode), in two phases so
+// that everything independent of the request is done before the request arrives:
 //
-// Layout: / is a small tmpfs (read-only once built) holding read-only binds of the host paths
-// interpreters need (/usr and the /lib*, /bin links, parts of /etc), synthesized /etc/passwd,
-// /etc/group, /etc/hosts, /etc/hostname, a fresh /proc (its /proc/sys read-only), a minimal
-// /dev (null zero full random urandom binds, fd links, a tmpfs /dev/shm), a tmpfs /tmp, the
-// writable /workspace and a read-only /run/agentd holding the program file.
+//   prebuild_root: / is a small tmpfs (at the staging directory) holding read-only binds of
+//   the host paths interpreters need (/usr and the /lib*, /bin links, parts of /etc), the
+//   synthesized /etc/passwd, /etc/group, /etc/hosts, /etc/hostname, a fresh /proc (its
+//   /proc/sys read-only) and a minimal /dev (null zero full random urandom binds, fd links).
+//
+//   finish_root: a tmpfs /tmp and /dev/shm, the writable /workspace (a tmpfs, or a detached
+//   mount handed over by the monitor), a read-only /run/agentd holding the program; then
+//   pivot_root, detach the old root, make / read-only and chdir to /workspace.
+
+#include "detail/unique_fd.h"
 
 #include <cstdint>
 #include <string>
@@ -26,27 +32,32 @@ struct HostPath {
 /// The host paths to expose, found by lstat() at start-up: the built-in list plus `extra`.
 std::vector<HostPath> discover_host_paths(const std::vector<std::string>& extra);
 
-enum class WorkspaceKind : std::uint8_t { tmpfs, bind };
-
-struct RootSpec {
+struct PrebuildSpec {
     std::string staging; ///< existing directory used as the new root's mount point
     const std::vector<HostPath>* host_paths = nullptr;
     bool mount_proc = true;
-    bool protect_proc_sys = true; ///< read-only /proc/sys (off for the warm template)
+    bool protect_proc_sys = true; ///< read-only /proc/sys (off for the warm interpreter)
+    std::string all_workspaces;   ///< non-empty: bind this directory at /.ws (warm interpreter)
+};
+
+struct FinishSpec {
     std::uint64_t tmp_bytes = 0;
-    WorkspaceKind workspace = WorkspaceKind::tmpfs;
-    std::string workspace_source;      ///< for bind: path in the monitor's mount namespace
-    std::uint64_t workspace_bytes = 0; ///< for tmpfs
-    uid_t owner_uid = 0;               ///< owner of writable tmpfs roots, in the mounter's userns
+    /// A detached mount (open_tree) to attach at /workspace; invalid: a tmpfs of
+    /// workspace_bytes.
+    int workspace_tree = -1;
+    std::uint64_t workspace_bytes = 0;
+    uid_t owner_uid = 0; ///< owner of the writable tmpfs roots, in the mounter's userns
     gid_t owner_gid = 0;
     std::string program_name; ///< file name under /run/agentd ("main.py")
     const std::string* program = nullptr;
-    std::string all_workspaces; ///< non-empty: bind this directory at /.ws (template)
 };
 
-/// Builds the root and pivots into it; the working directory becomes /workspace. On failure
-/// returns false and describes the step in `error` (errno preserved).
-bool build_root(const RootSpec& spec, std::string& error);
+/// Phase one (see above). On failure returns false and names the step in `error` (errno
+/// preserved).
+bool prebuild_root(const PrebuildSpec& spec, std::string& error);
+
+/// Phase two; the working directory becomes /workspace.
+bool finish_root(const std::string& staging, const FinishSpec& spec, std::string& error);
 
 /// Mounts a fresh tmpfs at `path` with `size`, `mode`, owner; flags nosuid+nodev (+ `extra`).
 bool mount_tmpfs(const std::string& path, std::uint64_t size, unsigned mode, uid_t uid, gid_t gid,
@@ -54,5 +65,9 @@ bool mount_tmpfs(const std::string& path, std::uint64_t size, unsigned mode, uid
 
 /// Makes the mount at `path` (recursively) nosuid and nodev, and read-only when asked.
 bool restrict_mount(const std::string& path, bool readonly);
+
+/// A detached copy (open_tree) of the mount tree at `path`, made nosuid and nodev, for handing
+/// to a sandbox's init process (which attaches it with move_mount). Invalid on failure.
+UniqueFd detached_tree(const std::string& path);
 
 } // namespace agentd::sandbox::detail

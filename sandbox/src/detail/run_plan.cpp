@@ -1,5 +1,6 @@
 #include "detail/run_plan.h"
 
+#include "detail/root_fs.h"
 #include "detail/sys.h"
 
 #include <fcntl.h>
@@ -21,11 +22,6 @@ bool is_dir(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-std::string basename_of(const std::string& path) {
-    const auto pos = path.rfind('/');
-    return pos == std::string::npos ? path : path.substr(pos + 1);
-}
-
 } // namespace
 
 bool write_id_maps(const Context& ctx, pid_t pid) {
@@ -37,10 +33,9 @@ bool write_id_maps(const Context& ctx, pid_t pid) {
                       std::to_string(kInnerGid) + " " + std::to_string(ctx.host.outer_gid) + " 1");
 }
 
-bool RunPlan::prepare(std::string& why, std::uint32_t helpers) {
+bool RunPlan::prepare(std::string& why) {
     const bool python = request.language == Language::python;
-    interpreter_ = python ? ctx_.config.python_path : ctx_.config.bash_path;
-    program_name_ = python ? "main.py" : "main.sh";
+    const std::string program_name = python ? "main.py" : "main.sh";
     const bool private_root = (ctx_.host.clone_flags & CLONE_NEWNS) != 0;
     if (!request.workspace_id.empty()) {
         ws_source_ = ctx_.workspace_root + "/" + request.workspace_id;
@@ -59,90 +54,60 @@ bool RunPlan::prepare(std::string& why, std::uint32_t helpers) {
         ws_tmpfs_ = private_root;
     }
     if (private_root) {
-        program_path_ = "/run/agentd/" + program_name_;
-    } else {
-        // Minimal mode: no private root; the program and a scratch workspace live in a
-        // private temporary directory.
-        char tmpl[] = "/tmp/agentd-run-XXXXXX";
-        if (::mkdtemp(tmpl) == nullptr) {
-            why = std::string("mkdtemp: ") + std::strerror(errno);
+        program_path_ = "/run/agentd/" + program_name;
+        return true;
+    }
+    // Minimal mode: no private root; the program and a scratch workspace live in a private
+    // temporary directory.
+    char tmpl[] = "/tmp/agentd-run-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) {
+        why = std::string("mkdtemp: ") + std::strerror(errno);
+        return false;
+    }
+    temp_dir_ = tmpl;
+    ::chmod(temp_dir_.c_str(), 0755);
+    program_path_ = temp_dir_ + "/" + program_name;
+    const int fd = ::open(program_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    const bool ok = fd >= 0 && write_all(fd, request.code.data(), request.code.size());
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    if (!ok) {
+        why = "writing the program file failed";
+        return false;
+    }
+    if (ws_source_.empty()) {
+        ws_source_ = temp_dir_ + "/workspace";
+        if (::mkdir(ws_source_.c_str(), 0700) != 0 ||
+            ::chown(ws_source_.c_str(), ctx_.host.outer_uid, ctx_.host.outer_gid) != 0) {
+            why = std::string("scratch workspace: ") + std::strerror(errno);
             return false;
         }
-        temp_dir_ = tmpl;
-        ::chmod(temp_dir_.c_str(), 0755);
-        program_path_ = temp_dir_ + "/" + program_name_;
-        const int fd = ::open(program_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-        const bool ok = fd >= 0 && write_all(fd, request.code.data(), request.code.size());
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        if (!ok) {
-            why = "writing the program file failed";
-            return false;
-        }
-        if (ws_source_.empty()) {
-            ws_source_ = temp_dir_ + "/workspace";
-            ::mkdir(ws_source_.c_str(), 0700);
-            ::chown(ws_source_.c_str(), ctx_.host.outer_uid, ctx_.host.outer_gid);
-        }
     }
-    const std::string home = private_root ? "/workspace" : ws_source_;
-    argv_s_ = {basename_of(interpreter_)};
-    if (python) {
-        argv_s_.insert(argv_s_.end(), {"-E", "-s"});
-    }
-    argv_s_.push_back(program_path_);
-    argv_s_.insert(argv_s_.end(), request.args.begin(), request.args.end());
-    env_s_ = {"PATH=/usr/local/bin:/usr/bin:/bin",
-              "HOME=" + home,
-              "PWD=" + home,
-              "LANG=C.UTF-8",
-              "TMPDIR=/tmp",
-              "USER=sandbox",
-              "LOGNAME=sandbox",
-              "SHELL=/bin/bash"};
-    for (auto* v : {&argv_s_, &env_s_}) {
-        auto& ptrs = v == &argv_s_ ? argv_ : env_;
-        ptrs.clear();
-        for (auto& s : *v) {
-            ptrs.push_back(s.data());
-        }
-        ptrs.push_back(nullptr);
-    }
-    set_helpers(helpers);
+    work_dir_ = ws_source_;
     return true;
 }
 
-void RunPlan::set_helpers(std::uint32_t helpers) {
-    nproc_ = request.limits.max_procs + helpers;
-    cgroup.destroy();
-    cgroup = RunCgroup::create(ctx_.cgroups, "run-" + std::to_string(::getpid()),
-                               request.limits.memory_bytes, nproc_);
+void RunPlan::set_helpers(std::uint32_t in_userns, std::uint32_t in_cgroup) {
+    // max_procs 0 (the warm interpreter itself): no process limit at all.
+    const std::uint32_t procs = request.limits.max_procs;
+    nproc_ = procs == 0 ? 0 : procs + in_userns;
+    cgroup.set_limits(request.limits.memory_bytes, procs == 0 ? 0 : procs + in_cgroup);
 }
 
-ChildSpec RunPlan::child_spec() const {
-    ChildSpec s;
-    s.ctx = &ctx_;
-    RootSpec& r = s.root;
-    r.staging = ctx_.config.staging_dir;
-    r.host_paths = &ctx_.host_paths;
-    r.mount_proc = ctx_.host.mount_proc;
-    r.protect_proc_sys = true;
-    r.tmp_bytes = request.limits.tmp_bytes;
-    r.workspace = ws_source_.empty() ? WorkspaceKind::tmpfs : WorkspaceKind::bind;
-    r.workspace_source = ws_source_;
-    r.workspace_bytes = request.limits.workspace_bytes;
-    r.owner_uid = ctx_.host.outer_uid;
-    r.owner_gid = ctx_.host.outer_gid;
-    r.program_name = program_name_;
-    r.program = &request.code;
-    s.interpreter = interpreter_.c_str();
-    s.argv = argv_;
-    s.envp = env_;
-    s.limits = request.limits;
-    s.nproc = nproc_;
-    s.filter = ctx_.host.seccomp ? &ctx_.strict : nullptr;
-    return s;
+UniqueFd RunPlan::workspace_tree(std::string& why) const {
+    if (ws_source_.empty() || !work_dir_.empty()) {
+        return UniqueFd();
+    }
+    UniqueFd tree = detached_tree(ws_source_);
+    if (!tree) {
+        why = "workspace " + ws_source_ + ": " + std::strerror(errno);
+    }
+    return tree;
+}
+
+std::string RunPlan::job_message() const {
+    return "J\n" + std::to_string(nproc_) + "\n" + program_path_ + "\n" + work_dir_;
 }
 
 VerifyExpect RunPlan::expect(bool warm, int extra_fd) const {
@@ -203,7 +168,7 @@ WireResult RunPlan::result(const SupervisorOutcome& out, bool warm) const {
     r.stderr_truncated = out.err.total > out.err.data.size();
     r.timed_out = out.timed_out;
     r.wall_ms = out.end_ms - out.start_ms;
-    r.cpu_ms = out.cpu_us / 1000;
+    r.cpu_ms = (out.cpu_us > out.setup_cpu_us ? out.cpu_us - out.setup_cpu_us : 0) / 1000;
     r.max_rss_kb = out.maxrss_kb;
     r.isolation = out.layers;
     r.warm = warm;

@@ -1,17 +1,15 @@
 #pragma once
-// Everything the monitor derives from one request before starting it: the interpreter's argv
-// and environment, the root file system layout, the run's cgroup and the expectations for
-// verification; and the turning of the supervisor's outcome into a RunResult.
+// The monitor's view of one request: where its workspace comes from, where the program file
+// goes, the limits to write into the run's cgroup, the expectations for verification, and the
+// turning of the supervisor's outcome into a RunResult.
 
 #include "detail/cgroup.h"
-#include "detail/child.h"
 #include "detail/context.h"
 #include "detail/supervisor.h"
 #include "detail/verify.h"
 #include "detail/wire.h"
 
 #include <string>
-#include <vector>
 
 namespace agentd::sandbox::detail {
 
@@ -25,33 +23,29 @@ public:
     WireRequest request;
     RunCgroup cgroup;
 
-    /// Resolves the workspace, builds argv/env/root and creates the cgroup. `helpers` is the
-    /// number of sandbox processes that share the program's user namespace (cold 1, warm 2).
-    bool prepare(std::string& why, std::uint32_t helpers = 1);
-    /// Re-creates the cgroup limits for a different helper count (warm fallback to cold).
-    void set_helpers(std::uint32_t helpers);
+    /// Resolves the workspace and the program's location. `helpers` is the number of sandbox
+    /// processes sharing the program's user namespace and cgroup (cold 1 (+1 for the monitor
+    /// in the cgroup), warm 2).
+    bool prepare(std::string& why);
+    void set_helpers(std::uint32_t in_userns, std::uint32_t in_cgroup);
 
-    [[nodiscard]] ChildSpec child_spec() const;
+    /// The workspace as a detached mount for init to attach (bind workspaces with a private
+    /// root); invalid for a tmpfs workspace or without a mount namespace.
+    UniqueFd workspace_tree(std::string& why) const;
+    /// The "J" message for init (child.h).
+    [[nodiscard]] std::string job_message() const;
+
     [[nodiscard]] VerifyExpect expect(bool warm = false, int extra_fd = 3) const;
     [[nodiscard]] WireResult result(const SupervisorOutcome& out, bool warm) const;
-    [[nodiscard]] const std::string& program_path() const noexcept { return program_path_; }
-    [[nodiscard]] const std::string& workspace_source() const noexcept { return ws_source_; }
-    [[nodiscard]] bool workspace_is_tmpfs() const noexcept { return ws_tmpfs_; }
     [[nodiscard]] std::uint32_t nproc() const noexcept { return nproc_; }
-    [[nodiscard]] const std::vector<std::string>& argv_strings() const noexcept { return argv_s_; }
-    [[nodiscard]] const std::vector<std::string>& env_strings() const noexcept { return env_s_; }
+    [[nodiscard]] bool workspace_is_tmpfs() const noexcept { return ws_tmpfs_; }
 
     void cleanup() noexcept;
 
 private:
     Context& ctx_;
-    std::string interpreter_;
     std::string program_path_;
-    std::string program_name_;
-    std::vector<std::string> argv_s_;
-    std::vector<std::string> env_s_;
-    std::vector<char*> argv_;
-    std::vector<char*> env_;
+    std::string work_dir_; ///< minimal mode only (no mount namespace)
     std::string ws_source_;
     bool ws_tmpfs_ = false;
     std::string temp_dir_; ///< minimal mode only: holds the program and the scratch workspace

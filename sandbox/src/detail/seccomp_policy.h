@@ -6,7 +6,8 @@
 // clone3 ENOSYS so libc falls back to clone, whose flags are checked), with argument filters:
 // clone without namespace flags, socket/socketpair only AF_UNIX, ioctl only terminal queries
 // and FIO* (TIOCSTI and friends refused, compared on the low 32 bits as the kernel does),
-// prctl only harmless options, prlimit64 only on itself, mknod only FIFOs and regular files.
+// prctl only harmless options, prlimit64 only on itself, mknod only FIFOs and regular files,
+// no set-user/group-ID bits in open/creat/chmod/mknod modes (openat2 ENOSYS, like clone3).
 // kTemplate adds what the warm Python interpreter needs to build each run's namespaces before
 // it stacks kStrict (unshare, mount, umount2, sethostname, capset, seccomp and a few prctl
 // options); untrusted code never runs under kTemplate alone.

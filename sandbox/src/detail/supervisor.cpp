@@ -208,6 +208,7 @@ private:
             ready_pidfd_ = std::move(fd0);
             break;
         case 'V':
+            out_.setup_cpu_us = std::strtoull(buf + 1, nullptr, 10);
             on_ready(std::move(ready_pidfd_));
             break;
         case 'X': {

@@ -38,6 +38,7 @@ struct SupervisorOutcome {
     bool have_status = false;
     int wait_status = 0;
     std::uint64_t cpu_us = 0;
+    std::uint64_t setup_cpu_us = 0; ///< CPU the program's process used before the program ran
     std::uint64_t maxrss_kb = 0;
     bool timed_out = false;
     bool cancelled = false;

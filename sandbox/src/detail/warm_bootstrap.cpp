@@ -15,8 +15,8 @@ namespace agentd::sandbox::detail {
 namespace {
 
 constexpr const char* kSource = R"PY(
-import atexit, builtins, ctypes, errno, json, os, resource, signal, socket, sys
-import threading, traceback, types
+import atexit, builtins, collections, ctypes, errno, gc, json, os, resource, selectors, signal
+import io, socket, sys, threading, traceback, types
 
 PRELOAD = @PRELOAD@
 for _name in PRELOAD:
@@ -27,9 +27,12 @@ for _name in PRELOAD:
 
 STRICT_BPF = bytes.fromhex("@STRICT_BPF@")
 CLONE_NEWUSER = @CLONE_NEWUSER@
+NAMESPACES = @NAMESPACES@
+POOL = @POOL@
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = @MS_RDONLY@, @MS_NOSUID@, @MS_NODEV@, @MS_NOEXEC@
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = @MS_REMOUNT@, @MS_BIND@, @MS_REC@, @MS_PRIVATE@
+MS_REMOUNT, MS_BIND, MS_REC, MS_SLAVE = @MS_REMOUNT@, @MS_BIND@, @MS_REC@, @MS_SLAVE@
 PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_DUMPABLE = @PR_CAPBSET_DROP@, @PR_SET_SECCOMP@, @PR_SET_DUMPABLE@
+PR_CAPBSET_READ = @PR_CAPBSET_READ@
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = @PR_CAP_AMBIENT@, @PR_CAP_AMBIENT_CLEAR_ALL@
 SECCOMP_MODE_FILTER = @SECCOMP_MODE_FILTER@
 CAP_VERSION = @CAP_VERSION@
@@ -163,63 +166,22 @@ def run_program(source):
     os._exit(status)
 
 
-def program_main(job, spec, stdio, source):
-    os.setsid()
-    for target, fd in enumerate(stdio):
-        os.dup2(fd, target)
-    os.dup2(job.detach(), 3)
-    os.closerange(4, 1 << 30)
-    job = socket.socket(fileno=3)
-    os.chdir("/workspace")
-    sys.argv = [PROGRAM] + [bytes.fromhex(a).decode("utf-8", "surrogateescape")
-                            for a in spec["args"]]
-    set_limits(spec)
-    drop_capabilities()
-    install_strict_filter()
-    send_pidfd(job, b"R", os.getpid())
-    job.send(b"V")
-    if job.recv(16) != b"G":
-        os._exit(126)
-    job.close()
-    del job, spec, stdio
-    run_program(source)
-
-
-def init_main(job, spec, stdio, source):
-    mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    mount(b"/proc/sys", b"/proc/sys", None, MS_BIND | MS_REC)
-    mount(None, b"/proc/sys", None,
-          MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    program = os.fork()
-    if program == 0:
-        guarded(job, lambda: program_main(job, spec, stdio, source))
-    for fd in stdio:
+def enter_slot_namespaces(cgroup_fds):
+    for fd in cgroup_fds:
+        os.write(fd, b"0")
         os.close(fd)
-    del source
-    drop_capabilities()
-    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    status = 0
-    while True:
-        try:
-            pid, st = os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-        if pid == program:
-            status = st
-            break
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_us = int((usage.ru_utime + usage.ru_stime) * 1e6)
-    job.send(b"X %d %d %d" % (status, cpu_us, usage.ru_maxrss))
-    os._exit(0)
-
-
-def enter_namespaces(spec, source):
     check(libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
     write("/proc/self/setgroups", b"deny")
     write("/proc/self/uid_map", b"1000 1000 1")
     write("/proc/self/gid_map", b"1000 1000 1")
-    check(libc.unshare(spec["flags"]), "unshare namespaces")
-    mount(None, b"/", None, MS_REC | MS_PRIVATE)
+    check(libc.unshare(NAMESPACES), "unshare namespaces")
+    # Slave, not private: workspaces created after this slot was forked must still arrive
+    # under /.ws; nothing mounted here goes back.
+    mount(None, b"/", None, MS_REC | MS_SLAVE)
+    check(libc.sethostname(b"sandbox", 7), "sethostname")
+
+
+def finish_mounts(spec, source):
     tmpfs(b"/tmp", spec["tmp"], 0o1777)
     tmpfs(b"/dev/shm", spec["tmp"], 0o1777)
     if spec["ws"]:
@@ -237,7 +199,6 @@ def enter_namespaces(spec, source):
         os.close(fd)
     mount(None, b"/run/agentd", None,
           MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    check(libc.sethostname(b"sandbox", 7), "sethostname")
 
 
 def read_fd(fd):
@@ -249,27 +210,119 @@ def read_fd(fd):
         chunks.append(chunk)
 
 
-def run_job(job):
-    send_pidfd(job, b"I", os.getpid())
+def run_job(job, to_init, cgroup_name):
+    send_pidfd(job, b"I " + cgroup_name, 1)
     msg, fds, _, _ = socket.recv_fds(job, 1 << 16, 8)
     if not msg.startswith(b"SPEC ") or len(fds) < 4:
         raise Fail("bad job", errno.EPROTO)
     spec = json.loads(msg[5:])
-    stdio, code_fd, cgroups = fds[0:3], fds[3], fds[4:]
-    for fd in cgroups:
-        os.write(fd, b"0")
-        os.close(fd)
+    stdio, code_fd = fds[0:3], fds[3]
     source = read_fd(code_fd)
     os.close(code_fd)
-    enter_namespaces(spec, source)
+    finish_mounts(spec, source)
+    socket.send_fds(to_init, [b"J"], [job.fileno()])
+    to_init.close()
+    os.setsid()
+    for target, fd in enumerate(stdio):
+        os.dup2(fd, target)
+    os.dup2(job.fileno(), 3)
+    os.closerange(4, 1 << 30)
+    job.detach()
+    job = socket.socket(fileno=3)
+    guarded(job, lambda: become_program(job, spec, source))
+
+
+def become_program(job, spec, source):
+    os.chdir("/workspace")
+    sys.argv = [PROGRAM] + [bytes.fromhex(a).decode("utf-8", "surrogateescape")
+                            for a in spec["args"]]
+    set_limits(spec)
+    drop_capabilities()
+    install_strict_filter()
+    send_pidfd(job, b"R", os.getpid())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    job.send(b"V %d" % int((usage.ru_utime + usage.ru_stime) * 1e6))  # set-up CPU, not the run's
+    if job.recv(16) != b"G":
+        os._exit(126)
+    job.close()
+    del job, spec
+    run_program(source)
+
+
+def prewarm():
+    # Every page a run writes after the fork costs a copy-on-write fault (~10 us on a busy VM):
+    # take the faults of what every run does now, while no request waits.
+    json.loads(b'{"ws": "", "tmp": 1, "args": ["61"], "mem": 1}')
+    code = compile("import io\nx = [str(i) for i in range(64)]\nprint(len(x), file=io.StringIO())\n",
+                   PROGRAM, "exec", dont_inherit=True)
+    exec(code, types.ModuleType("__main__").__dict__)
+    resource.getrlimit(resource.RLIMIT_NOFILE)
+    libc.prctl(PR_CAPBSET_READ, 0, 0, 0, 0)
+    traceback.format_exception(ValueError, ValueError("x"), None)
+    bytearray(1 << 20)
+
+
+def program_main(slot, to_init, cgroup_name):
+    # pid 2 of the run: ready; waits for a job, then becomes the program.
+    prewarm()
+    slot.send(b"OK")
+    msg, fds, _, _ = socket.recv_fds(slot, 16, 1)
+    if not fds:
+        os._exit(0)
+    slot.close()
+    job = socket.socket(fileno=fds[0])
+    guarded(job, lambda: run_job(job, to_init, cgroup_name))
+
+
+def init_main(slot, from_program, to_init, cgroup_name):
+    # pid 1 of the run: reaps, reports the program's status, and its exit ends the namespace.
+    mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount(b"/proc/sys", b"/proc/sys", None, MS_BIND | MS_REC)
+    mount(None, b"/proc/sys", None,
+          MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    program = os.fork()
+    if program == 0:
+        from_program.close()
+        guarded(None, lambda: program_main(slot, to_init, cgroup_name))
+    slot.close()
+    to_init.close()
+    drop_capabilities()
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    job = None
+    try:
+        _, fds, _, _ = socket.recv_fds(from_program, 16, 1)
+        if fds:
+            job = socket.socket(fileno=fds[0])
+    except OSError:
+        pass
+    from_program.close()
+    status = 0
+    while True:
+        try:
+            pid, st = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if pid == program:
+            status = st
+            break
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_us = int((usage.ru_utime + usage.ru_stime) * 1e6)
+    if job is not None:
+        job.send(b"X %d %d %d" % (status, cpu_us, usage.ru_maxrss))
+    os._exit(0)
+
+
+def slot_main(slot, cgroup_name, cgroup_fds):
+    # Everything that does not depend on the request happens here, before it arrives.
+    enter_slot_namespaces(cgroup_fds)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    from_program, to_init = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     init = os.fork()
     if init == 0:
-        guarded(job, lambda: init_main(job, spec, stdio, source))
-    for fd in stdio:
-        os.close(fd)
-    send_pidfd(job, b"I", init)
-    job.close()
+        guarded(None, lambda: init_main(slot, from_program, to_init, cgroup_name))
+    slot.close()
+    from_program.close()
+    to_init.close()
     os.waitpid(init, 0)
     os._exit(0)
 
@@ -285,33 +338,94 @@ def guarded(job, fn):
 
 
 def report(job, err, what):
+    if job is None:
+        return
     try:
         job.send(("E %d %s" % (err, what)).encode()[:500])
     except BaseException:
         pass
 
 
-def main():
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    control = socket.socket(fileno=4)
-    control.send(b"READY")
-    while True:
-        try:
-            msg, fds, _, _ = socket.recv_fds(control, 64, 1)
-        except InterruptedError:
-            continue
-        if not msg:
-            os._exit(0)
-        if not fds:
-            continue
+class Interpreter:
+    def __init__(self):
+        self.control = socket.socket(fileno=4)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.control, selectors.EVENT_READ)
+        self.ready = collections.deque()
+        self.jobs = collections.deque()
+
+    def start_slot(self, name, fds):
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         if os.fork() == 0:
-            os.close(control.detach())
-            job = socket.socket(fileno=fds[0])
-            guarded(job, lambda: run_job(job))
-        os.close(fds[0])
+            self.selector.close()
+            os.close(self.control.detach())
+            mine.close()
+            for s in self.ready:
+                s.close()
+            for fd in self.jobs:
+                os.close(fd)
+            guarded(None, lambda: slot_main(theirs, name, fds))
+        theirs.close()
+        for fd in fds:
+            os.close(fd)
+        self.selector.register(mine, selectors.EVENT_READ)
+
+    def on_control(self):
+        msg, fds, _, _ = socket.recv_fds(self.control, 256, 2)
+        if not msg:
+            os._exit(0)  # the zygote is gone
+        if msg.startswith(b"CG "):
+            self.start_slot(msg[3:] if msg[3:] != b"-" else b"", fds)
+        elif msg == b"JOB" and fds:
+            self.jobs.append(fds[0])
+        else:
+            for fd in fds:
+                os.close(fd)
+
+    def on_slot(self, slot):
+        self.selector.unregister(slot)
+        try:
+            ok = slot.recv(16) == b"OK"
+        except OSError:
+            ok = False
+        if ok:
+            self.ready.append(slot)
+        else:
+            slot.close()
+            self.control.send(b"NEED")
+
+    def dispatch(self):
+        while self.jobs and self.ready:
+            slot = self.ready.popleft()
+            try:
+                socket.send_fds(slot, [b"J"], [self.jobs[0]])
+            except OSError:
+                slot.close()
+                self.control.send(b"NEED")
+                continue
+            os.close(self.jobs.popleft())
+            slot.close()
+            self.control.send(b"NEED")
+
+    def run(self):
+        for _ in range(POOL):
+            self.control.send(b"NEED")
+        self.control.send(b"READY")
+        while True:
+            for key, _ in self.selector.select():
+                if key.fileobj is self.control:
+                    self.on_control()
+                else:
+                    self.on_slot(key.fileobj)
+            self.dispatch()
 
 
-main()
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+# Everything imported so far is shared, copy-on-write, with every run: keep the collector
+# (which writes to every object it visits) away from it.
+gc.collect()
+gc.freeze()
+Interpreter().run()
 )PY";
 
 void replace_all(std::string& s, const std::string& key, const std::string& value) {
@@ -359,8 +473,9 @@ std::string warm_bootstrap_source(const Context& ctx) {
         {"@MS_REMOUNT@", MS_REMOUNT},
         {"@MS_BIND@", MS_BIND},
         {"@MS_REC@", MS_REC},
-        {"@MS_PRIVATE@", MS_PRIVATE},
+        {"@MS_SLAVE@", MS_SLAVE},
         {"@PR_CAPBSET_DROP@", PR_CAPBSET_DROP},
+        {"@PR_CAPBSET_READ@", PR_CAPBSET_READ},
         {"@PR_SET_SECCOMP@", PR_SET_SECCOMP},
         {"@PR_SET_DUMPABLE@", PR_SET_DUMPABLE},
         {"@PR_CAP_AMBIENT@", PR_CAP_AMBIENT},
@@ -372,6 +487,9 @@ std::string warm_bootstrap_source(const Context& ctx) {
         replace_all(s, key, std::to_string(value));
     }
     replace_all(s, "@PRELOAD@", python_list(ctx.config.warm_preload));
+    // Per run: fresh mount, PID, net, IPC, UTS and cgroup namespaces (those the host allows).
+    replace_all(s, "@NAMESPACES@", std::to_string(ctx.host.clone_flags));
+    replace_all(s, "@POOL@", std::to_string(std::max(1U, ctx.config.warm_pool)));
     replace_all(s, "@STRICT_BPF@", hex(bpf_bytes(ctx.strict)));
     return s;
 }

@@ -11,16 +11,18 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <deque>
-#include <set>
+#include <map>
 #include <sstream>
 #include <string>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <vector>
 
 namespace agentd::sandbox::detail {
 namespace {
@@ -29,38 +31,22 @@ constexpr std::uint64_t kTemplateBackoffMs = 1000;
 constexpr int kTemplateMaxFailures = 5;
 
 struct PendingRun {
+    bool warm = false;
     UniqueFd reply;
     UniqueFd memfd;
     UniqueFd stdin_src;
 };
 
+// A monitor process: a pre-started cold slot (preparing, idle or busy) or a warm run.
+struct Monitor {
+    enum class State : std::uint8_t { preparing, idle, busy };
+    State state = State::busy;
+    UniqueFd link; ///< slots only: where "IDLE" comes from and the job goes to
+};
+
 class Zygote {
 public:
     Zygote(Context& ctx, int control) : ctx_(ctx), control_(control) {}
-
-    [[noreturn]] void run() {
-        for (;;) {
-            maybe_spawn_template();
-            std::vector<pollfd> fds{{control_, POLLIN, 0}, {sigfd_.get(), POLLIN, 0}};
-            if (template_sock_) {
-                fds.push_back({template_sock_.get(), POLLIN, 0});
-            }
-            const int n = ::poll(fds.data(), fds.size(), template_wait_ms());
-            if (n < 0 && errno != EINTR) {
-                shutdown();
-            }
-            if (fds[1].revents != 0) {
-                reap();
-            }
-            if (fds.size() > 2 && fds[2].revents != 0) {
-                on_template_message();
-            }
-            if (fds[0].revents != 0 && !on_control()) {
-                shutdown();
-            }
-            start_queued();
-        }
-    }
 
     void init() {
         sigset_t mask;
@@ -69,6 +55,47 @@ public:
         ::sigprocmask(SIG_BLOCK, &mask, nullptr);
         sigfd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
         ::signal(SIGPIPE, SIG_IGN);
+    }
+
+    [[noreturn]] void run() {
+        for (;;) {
+            maybe_spawn_template();
+            top_up_slots();
+            std::vector<pollfd> fds{{control_, POLLIN, 0}, {sigfd_.get(), POLLIN, 0}};
+            if (template_sock_) {
+                fds.push_back({template_sock_.get(), POLLIN, 0});
+            }
+            std::vector<pid_t> preparing;
+            for (const auto& [pid, m] : monitors_) {
+                if (m.state == Monitor::State::preparing) {
+                    fds.push_back({m.link.get(), POLLIN, 0});
+                    preparing.push_back(pid);
+                }
+            }
+            const int n = ::poll(fds.data(), fds.size(), template_wait_ms());
+            if (n < 0 && errno != EINTR) {
+                shutdown();
+            }
+            if (fds[1].revents != 0) {
+                reap();
+            }
+            std::size_t next = 2;
+            if (template_sock_ && next < fds.size() && fds[next].fd == template_sock_.get()) {
+                if (fds[next].revents != 0) {
+                    on_template_message();
+                }
+                ++next;
+            }
+            for (std::size_t k = 0; next < fds.size(); ++next, ++k) {
+                if (fds[next].revents != 0) {
+                    on_slot_message(preparing[k]);
+                }
+            }
+            if (fds[0].revents != 0 && !on_control()) {
+                shutdown();
+            }
+            dispatch();
+        }
     }
 
 private:
@@ -80,7 +107,6 @@ private:
         if (n <= 0) {
             return n < 0 && errno == EAGAIN;
         }
-        buf[n] = '\0';
         std::vector<UniqueFd> owned;
         for (int i = 0; i < nfds; ++i) {
             owned.emplace_back(fds[i]);
@@ -89,14 +115,13 @@ private:
         if (owned.empty()) {
             return true;
         }
-        if (msg == "RUN" && owned.size() >= 2) {
+        if ((msg == "RUN C" || msg == "RUN W") && owned.size() >= 2) {
             if (queue_.size() >= ctx_.config.max_queued_runs) {
                 send_msg(owned[0].get(), "BUSY");
                 return true;
             }
-            PendingRun r{std::move(owned[0]), std::move(owned[1]),
-                         owned.size() > 2 ? std::move(owned[2]) : UniqueFd()};
-            queue_.push_back(std::move(r));
+            queue_.push_back({msg == "RUN W", std::move(owned[0]), std::move(owned[1]),
+                              owned.size() > 2 ? std::move(owned[2]) : UniqueFd()});
         } else if (msg.rfind("WSC ", 0) == 0 || msg.rfind("WSR ", 0) == 0) {
             workspaces_.handle(msg, owned[0].get());
         } else if (msg == "WRM") {
@@ -105,23 +130,102 @@ private:
         return true;
     }
 
-    void start_queued() {
-        while (!queue_.empty() && monitors_.size() < ctx_.config.max_concurrent_runs) {
-            PendingRun r = std::move(queue_.front());
-            queue_.pop_front();
-            ++ctx_.run_counter;
-            const pid_t pid = ::fork();
-            if (pid == 0) {
-                in_child();
-                monitor_main(ctx_, std::move(r.reply), std::move(r.memfd), std::move(r.stdin_src));
+    std::size_t count(Monitor::State state) const {
+        std::size_t n = 0;
+        for (const auto& [pid, m] : monitors_) {
+            n += m.state == state ? 1 : 0;
+        }
+        return n;
+    }
+
+    // Hands queued runs to idle slots or to new warm monitors, within the concurrency limit.
+    void dispatch() {
+        while (!queue_.empty() && count(Monitor::State::busy) < ctx_.config.max_concurrent_runs) {
+            PendingRun& r = queue_.front();
+            if (r.warm && ctx_.template_ready) {
+                fork_monitor(false, &r);
+            } else {
+                auto idle = std::find_if(monitors_.begin(), monitors_.end(), [](const auto& m) {
+                    return m.second.state == Monitor::State::idle;
+                });
+                if (idle == monitors_.end()) {
+                    break; // top_up_slots() starts one; it takes the run when ready
+                }
+                const int fds[3] = {r.reply.get(), r.memfd.get(), r.stdin_src.get()};
+                send_msg(idle->second.link.get(), "JOB", fds, r.stdin_src ? 3 : 2);
+                idle->second.state = Monitor::State::busy;
+                idle->second.link.reset();
             }
-            if (pid > 0) {
-                monitors_.insert(pid);
+            queue_.pop_front();
+        }
+    }
+
+    // Keeps `prestarted_runs` slots ready, plus one for each queued cold run that can start.
+    void top_up_slots() {
+        std::size_t waiting_cold = 0;
+        for (const auto& r : queue_) {
+            waiting_cold += (!r.warm || !ctx_.template_ready) ? 1 : 0;
+        }
+        const std::size_t busy = count(Monitor::State::busy);
+        const std::size_t room =
+            ctx_.config.max_concurrent_runs > busy ? ctx_.config.max_concurrent_runs - busy : 0;
+        const std::size_t wanted = std::min<std::size_t>(ctx_.config.prestarted_runs + waiting_cold,
+                                                         ctx_.config.prestarted_runs + room);
+        while (count(Monitor::State::idle) + count(Monitor::State::preparing) < wanted) {
+            if (!fork_monitor(true, nullptr)) {
+                break;
             }
         }
     }
 
-    // In a freshly forked monitor: forget the zygote's descriptors and signal setup.
+    bool fork_monitor(bool slot, PendingRun* run) {
+        int pair[2] = {-1, -1};
+        if (slot && !seqpacket_pair(pair)) {
+            return false;
+        }
+        UniqueFd mine(pair[0]), theirs(pair[1]);
+        ++ctx_.run_counter;
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            UniqueFd reply, memfd, stdin_src;
+            if (run != nullptr) {
+                reply = std::move(run->reply);
+                memfd = std::move(run->memfd);
+                stdin_src = std::move(run->stdin_src);
+            }
+            in_child();
+            mine.reset();
+            if (slot) {
+                slot_monitor_main(ctx_, std::move(theirs));
+            }
+            warm_monitor_main(ctx_, std::move(reply), std::move(memfd), std::move(stdin_src));
+        }
+        if (pid < 0) {
+            return false;
+        }
+        Monitor m;
+        m.state = slot ? Monitor::State::preparing : Monitor::State::busy;
+        m.link = std::move(mine);
+        monitors_.emplace(pid, std::move(m));
+        return true;
+    }
+
+    void on_slot_message(pid_t pid) {
+        auto it = monitors_.find(pid);
+        if (it == monitors_.end()) {
+            return;
+        }
+        char buf[16];
+        const ssize_t n = recv_msg(it->second.link.get(), buf, sizeof(buf));
+        if (n >= 4 && std::strncmp(buf, "IDLE", 4) == 0) {
+            it->second.state = Monitor::State::idle;
+        } else if (n == 0 || (n < 0 && errno != EAGAIN)) {
+            it->second.state = Monitor::State::busy; // dying; reaped soon
+            it->second.link.reset();
+        }
+    }
+
+    // In a freshly forked monitor: forget the zygote's descriptors and signal set-up.
     void in_child() {
         ::close(control_);
         sigfd_.reset();
@@ -133,6 +237,9 @@ private:
             q.reply.reset();
             q.memfd.reset();
             q.stdin_src.reset();
+        }
+        for (auto& [pid, m] : monitors_) {
+            m.link.reset();
         }
     }
 
@@ -147,6 +254,8 @@ private:
                 break;
             }
             monitors_.erase(pid);
+            // A monitor that joined its run's cgroup cannot remove it: done here.
+            ctx_.cgroups.remove_child("run-" + std::to_string(pid));
             if (pid == template_pid_) {
                 template_died();
             }
@@ -191,14 +300,29 @@ private:
     void on_template_message() {
         char buf[64];
         const ssize_t n = recv_msg(template_sock_.get(), buf, sizeof(buf));
-        if (n > 0 && std::strncmp(buf, "READY", 5) == 0) {
+        if (n >= 5 && std::strncmp(buf, "READY", 5) == 0) {
             ctx_.template_ready = true;
             template_failures_ = 0;
+        } else if (n >= 4 && std::strncmp(buf, "NEED", 4) == 0) {
+            provide_warm_cgroup();
         } else if (n == 0 || (n < 0 && errno != EAGAIN)) {
             ctx_.template_ready = false;
             ctx_.template_sock = -1;
             template_sock_.reset();
         }
+    }
+
+    // A fresh cgroup for one of the warm interpreter's pre-forked slots ("-": none here).
+    void provide_warm_cgroup() {
+        const std::string name = "warm-" + std::to_string(++warm_counter_);
+        UniqueFd mem, pids;
+        if (!ctx_.cgroups.make_child(name, mem, pids)) {
+            send_msg(template_sock_.get(), "CG -");
+            return;
+        }
+        warm_cgroups_.push_back(name);
+        const int fds[2] = {mem.get(), pids.get()};
+        send_msg(template_sock_.get(), "CG " + name, fds, pids ? 2 : 1);
     }
 
     void template_died() {
@@ -210,22 +334,28 @@ private:
         ctx_.template_sock = -1;
         template_sock_.reset();
         next_template_ms_ = now_ms() + kTemplateBackoffMs;
+        // Cgroups of slots that never ran; those in use by runs are busy and stay.
+        for (const auto& name : warm_cgroups_) {
+            ctx_.cgroups.remove_child(name);
+        }
+        warm_cgroups_.clear();
     }
 
     [[noreturn]] void shutdown() {
-        for (pid_t pid : monitors_) {
+        for (const auto& [pid, m] : monitors_) {
             ::kill(pid, SIGKILL);
         }
-        while (!monitors_.empty()) {
+        if (template_pid_ > 0) {
+            ::kill(template_pid_, SIGKILL);
+        }
+        for (;;) {
             int st = 0;
             const pid_t pid = ::waitpid(-1, &st, 0);
             if (pid < 0 && errno != EINTR) {
                 break;
             }
-            monitors_.erase(pid);
         }
         workspaces_.remove_all();
-        ctx_.cgroups.remove_stale();
         ctx_.cgroups.remove_runs();
         ctx_.cgroups.teardown();
         ::_exit(0);
@@ -235,12 +365,14 @@ private:
     int control_;
     UniqueFd sigfd_;
     std::deque<PendingRun> queue_;
-    std::set<pid_t> monitors_;
+    std::map<pid_t, Monitor> monitors_;
     WorkspaceMounts workspaces_{ctx_};
     pid_t template_pid_ = -1;
     UniqueFd template_sock_;
     int template_failures_ = 0;
     std::uint64_t next_template_ms_ = 0;
+    std::uint64_t warm_counter_ = 0;
+    std::vector<std::string> warm_cgroups_;
 };
 
 } // namespace

@@ -43,6 +43,11 @@ struct SandboxConfig {
     std::vector<std::string> warm_preload = {
         "json",   "re",     "math",     "collections", "itertools", "functools", "datetime",
         "random", "string", "textwrap", "io",          "os",        "sys",       "traceback"};
+    /// Cold sandboxes kept pre-started (namespaces, cgroup and the read-only part of the root
+    /// ready), so a run pays little more than the interpreter. 0: start each on demand.
+    std::uint32_t prestarted_runs = 2;
+    /// Per-run sandboxes the warm interpreter keeps forked ahead of the request.
+    std::uint32_t warm_pool = 2;
     std::uint32_t max_concurrent_runs = 16; ///< more wait in a queue
     std::uint32_t max_queued_runs = 1024;   ///< beyond this start() fails with errc::busy
     std::uint64_t max_code_bytes = 4 * kMiB;

@@ -126,6 +126,9 @@ struct Job {
 };
 
 [[noreturn]] void program_main(const ChildSpec& s, const Job& job) {
+    // Init is not dumpable; the program must be, or a monitor without CAP_SYS_PTRACE over the
+    // host (rootless mode) could not inspect it. (exec would make it dumpable anyway.)
+    ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (::setsid() < 0 || !arrange_fds(s)) {
         child_fail(s.status_sock, "arranging descriptors", errno);
     }

@@ -1,8 +1,9 @@
 // Many readers and writers at once (run under TSan in CI): readers never see another tenant's
 // rows, never see a half-applied write, and the vector mirror ends in sync with the table.
 #include "agentd/memory/memory_store.h"
-#include "agentd/memory/session_store.h"
 #include "agentd/memory/message_store.h"
+#include "agentd/memory/session_store.h"
+
 #include "memory_test_util.h"
 
 #include <gtest/gtest.h>
@@ -15,8 +16,8 @@ namespace {
 
 TEST(Concurrency, ReadersAndWritersInterleaveSafely) {
     test::TempDir dir("concurrency");
-    auto db = test::open_db(dir.db_path(), {.readers = 3, .durability = Durability::normal,
-                                            .search_threads = 2});
+    auto db = test::open_db(dir.db_path(),
+                            {.readers = 3, .durability = Durability::normal, .search_threads = 2});
     ASSERT_TRUE(db);
     constexpr int kWriters = 4;
     constexpr int kPerWriter = 150;
@@ -34,9 +35,11 @@ TEST(Concurrency, ReadersAndWritersInterleaveSafely) {
             }
             std::vector<std::int64_t> mine;
             for (int i = 0; i < kPerWriter; ++i) {
-                NewMemory m{.ns = "w" + std::to_string(w), .text = "writer words " + std::to_string(i),
+                NewMemory m{.ns = "w" + std::to_string(w),
+                            .text = "writer words " + std::to_string(i),
                             .metadata_json = R"({"w":)" + std::to_string(w) + "}",
-                            .embedding = test::random_vector(rng, 24), .model = "m"};
+                            .embedding = test::random_vector(rng, 24),
+                            .model = "m"};
                 auto id = db->memories().put(tenant, m);
                 if (!id) {
                     failed = true;
@@ -62,8 +65,11 @@ TEST(Concurrency, ReadersAndWritersInterleaveSafely) {
             std::mt19937 rng(static_cast<unsigned>(100 + r));
             const std::string tenant = "tenant" + std::to_string(r % 2);
             while (writers_done.load() < kWriters) {
-                SearchQuery q{.text = "words", .embedding = test::random_vector(rng, 24),
-                              .model = "m", .int8 = (r % 2) == 1, .k = 20};
+                SearchQuery q{.text = "words",
+                              .embedding = test::random_vector(rng, 24),
+                              .model = "m",
+                              .int8 = (r % 2) == 1,
+                              .k = 20};
                 auto hits = db->memories().search(tenant, q);
                 if (!hits) {
                     failed = true;
@@ -106,8 +112,8 @@ TEST(Concurrency, ParallelSearchesOfALargeCollectionAgree) {
         batch.push_back({.embedding = test::random_vector(rng, 16), .model = "m"});
     }
     ASSERT_TRUE(db->memories().put_many("t", batch));
-    const SearchQuery q{.embedding = test::random_vector(rng, 16), .model = "m", .k = 10,
-                        .fetch_rows = false};
+    const SearchQuery q{
+        .embedding = test::random_vector(rng, 16), .model = "m", .k = 10, .fetch_rows = false};
     const auto expect = db->memories().search("t", q).value();
     std::atomic<bool> same{true};
     std::vector<std::thread> threads;

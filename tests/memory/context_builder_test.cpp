@@ -54,9 +54,20 @@ TEST(ContextBuilder, OrdersPrefixMemoriesSummaryThenTurns) {
     ContextPolicy p{.budget_tokens = 1000, .per_segment_overhead = 0};
     auto c = build_context(p, sample(), words).value();
     using K = SegmentKind;
-    const std::vector<K> expect{K::system, K::tools, K::pinned_memory, K::pinned_memory,
-                                K::retrieved_memory, K::retrieved_memory, K::retrieved_memory,
-                                K::summary, K::turn, K::turn, K::turn, K::turn, K::turn, K::turn};
+    const std::vector<K> expect{K::system,
+                                K::tools,
+                                K::pinned_memory,
+                                K::pinned_memory,
+                                K::retrieved_memory,
+                                K::retrieved_memory,
+                                K::retrieved_memory,
+                                K::summary,
+                                K::turn,
+                                K::turn,
+                                K::turn,
+                                K::turn,
+                                K::turn,
+                                K::turn};
     EXPECT_EQ(kinds(c), expect);
     EXPECT_EQ(c.segments[0].text, "You are helpful.");
     EXPECT_EQ(c.segments.back().source_id, 8);
@@ -71,8 +82,12 @@ TEST(ContextBuilder, OrdersPrefixMemoriesSummaryThenTurns) {
 
 TEST(ContextBuilder, StaysWithinBudgetAndKeepsTheNewestTurns) {
     for (std::size_t budget = 30; budget <= 200; budget += 7) {
-        ContextPolicy p{.budget_tokens = budget, .max_pinned_tokens = 10, .max_retrieved_tokens = 10,
-                        .max_summary_tokens = 10, .min_recent_turns = 1, .per_segment_overhead = 2};
+        ContextPolicy p{.budget_tokens = budget,
+                        .max_pinned_tokens = 10,
+                        .max_retrieved_tokens = 10,
+                        .max_summary_tokens = 10,
+                        .min_recent_turns = 1,
+                        .per_segment_overhead = 2};
         auto c = build_context(p, sample(), words);
         ASSERT_TRUE(c) << budget << ": " << c.error().what();
         EXPECT_LE(c->total_tokens, budget);
@@ -108,8 +123,11 @@ TEST(ContextBuilder, PrefixIsByteStableAsTurnsAndSummaryGrow) {
 }
 
 TEST(ContextBuilder, MemoriesGiveWayInPriorityOrder) {
-    ContextPolicy p{.budget_tokens = 1000, .max_pinned_tokens = 7, .max_retrieved_tokens = 12,
-                    .max_summary_tokens = 3, .per_segment_overhead = 0};
+    ContextPolicy p{.budget_tokens = 1000,
+                    .max_pinned_tokens = 7,
+                    .max_retrieved_tokens = 12,
+                    .max_summary_tokens = 3,
+                    .per_segment_overhead = 0};
     auto c = build_context(p, sample(), words).value();
     EXPECT_EQ(c.dropped_pinned, 1u);    // the second pinned memory does not fit in 7
     EXPECT_EQ(c.dropped_retrieved, 1u); // the 50-word one is skipped, the later small one kept
@@ -125,7 +143,8 @@ TEST(ContextBuilder, MemoriesGiveWayInPriorityOrder) {
 }
 
 TEST(ContextBuilder, RetrievedNextToTheLastUserTurnWhenAsked) {
-    ContextPolicy p{.budget_tokens = 1000, .per_segment_overhead = 0,
+    ContextPolicy p{.budget_tokens = 1000,
+                    .per_segment_overhead = 0,
                     .retrieved_placement = RetrievedPlacement::before_last_user};
     auto in = sample();
     in.turns.push_back({9, "assistant", "answer", 0});
@@ -146,8 +165,11 @@ TEST(ContextBuilder, RetrievedNextToTheLastUserTurnWhenAsked) {
 
 TEST(ContextBuilder, DropsAnOrphanToolResultAtTheWindowStart) {
     ContextInputs in;
-    in.turns = {{1, "user", w(5), 0}, {2, "assistant", w(5), 0}, {3, "tool", w(5), 0},
-                {4, "assistant", w(5), 0}, {5, "user", w(5), 0}};
+    in.turns = {{1, "user", w(5), 0},
+                {2, "assistant", w(5), 0},
+                {3, "tool", w(5), 0},
+                {4, "assistant", w(5), 0},
+                {5, "user", w(5), 0}};
     ContextPolicy p{.budget_tokens = 15, .min_recent_turns = 1, .per_segment_overhead = 0};
     auto c = build_context(p, in, words).value();
     ASSERT_FALSE(c.segments.empty());

@@ -10,15 +10,14 @@
 #include "agentd/memory/message_store.h"
 #include "agentd/memory/session_store.h"
 #include "agentd/memory/task_store.h"
+
 #include "memory_test_util.h"
+
+#include <gtest/gtest.h>
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
@@ -26,6 +25,8 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 
 namespace agentd::memory {
@@ -34,7 +35,8 @@ namespace {
 std::vector<float> embedding_for(long seq) {
     std::vector<float> v(8);
     for (std::size_t i = 0; i < v.size(); ++i) {
-        v[i] = static_cast<float>(std::sin(static_cast<double>(seq) * 0.37 + static_cast<double>(i)));
+        v[i] =
+            static_cast<float>(std::sin(static_cast<double>(seq) * 0.37 + static_cast<double>(i)));
     }
     return v;
 }
@@ -76,7 +78,8 @@ std::vector<float> embedding_for(long seq) {
                 case 1: {
                     auto s = (*db)->messages().append(
                         "crash", session,
-                        NewMessage{.role = "user", .content_json = "\"" + std::to_string(i) + "\""});
+                        NewMessage{.role = "user",
+                                   .content_json = "\"" + std::to_string(i) + "\""});
                     if (s) {
                         report("message " + session + " " + std::to_string(*s));
                     }
@@ -101,7 +104,8 @@ std::vector<float> embedding_for(long seq) {
 
 const bool kChildMode = [] {
     if (const char* db = std::getenv("AGENTD_CRASH_CHILD")) {
-        child_main(db, std::atoi(std::getenv("AGENTD_CRASH_FD")), std::getenv("AGENTD_CRASH_ROUND"));
+        child_main(db, std::atoi(std::getenv("AGENTD_CRASH_FD")),
+                   std::getenv("AGENTD_CRASH_ROUND"));
     }
     return false;
 }();
@@ -215,13 +219,15 @@ TEST(CrashSafety, AcknowledgedWritesSurviveSigkillAtRandomMoments) {
             ASSERT_TRUE(db->sessions().get("crash", id)) << "lost session " << id;
         }
         // The mirror reloaded from the table: every stored embedding is searchable.
-        EXPECT_EQ(static_cast<std::int64_t>(db->stats().vectors), db->memories().count("crash").value());
+        EXPECT_EQ(static_cast<std::int64_t>(db->stats().vectors),
+                  db->memories().count("crash").value());
         if (!all.memories.empty()) {
             const auto& [id, text] = *all.memories.rbegin();
             (void)text;
             auto stored = db->memories().get("crash", id, true).value();
             SearchQuery q{.embedding = stored.embedding, .model = "m", .k = 1};
-            EXPECT_NEAR(*db->memories().search("crash", q).value().front().vector_score, 1.0f, 1e-5);
+            EXPECT_NEAR(*db->memories().search("crash", q).value().front().vector_score, 1.0f,
+                        1e-5);
         }
     }
     EXPECT_GT(all.memories.size() + all.messages.size() + all.tasks.size(), 100u);
@@ -262,7 +268,8 @@ TEST(CrashSafety, UnwritableDatabaseGivesAClearError) {
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     ASSERT_GT(n, 0);
     const int code = std::atoi(buf);
-    EXPECT_TRUE(code == static_cast<int>(errc::read_only) || code == static_cast<int>(errc::io_error))
+    EXPECT_TRUE(code == static_cast<int>(errc::read_only) ||
+                code == static_cast<int>(errc::io_error))
         << buf;
     ::chmod(dir.db_path().c_str(), 0644);
     auto db = test::open_db(dir.db_path());

@@ -2,6 +2,7 @@
 #include "agentd/memory/memory_store.h"
 #include "agentd/memory/session_store.h"
 #include "agentd/memory/tool_store.h"
+
 #include "memory_test_util.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,5 @@
 #include "agentd/memory/memory_store.h"
+
 #include "memory_test_util.h"
 
 #include <gtest/gtest.h>
@@ -14,7 +15,9 @@ protected:
     }
     std::int64_t put(std::string text, std::vector<float> e, std::string ns = "",
                      std::string meta = "{}") {
-        NewMemory m{.ns = std::move(ns), .text = std::move(text), .metadata_json = std::move(meta),
+        NewMemory m{.ns = std::move(ns),
+                    .text = std::move(text),
+                    .metadata_json = std::move(meta),
                     .embedding = std::move(e)};
         if (!m.embedding.empty()) {
             m.model = "m";

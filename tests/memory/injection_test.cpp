@@ -3,6 +3,7 @@
 #include "agentd/memory/memory_store.h"
 #include "agentd/memory/session_store.h"
 #include "agentd/memory/tool_store.h"
+
 #include "memory_test_util.h"
 #include "store/fts_query.h"
 
@@ -32,9 +33,10 @@ protected:
 
 TEST_F(Injection, HostileIdsAreStoredVerbatimAndHarmless) {
     for (const char* evil : kHostile) {
-        auto s = db_->sessions().create(evil, {.id = evil, .title = evil,
-                                              .metadata_json = std::string(R"({"x":")") +
-                                                               "'; DROP TABLE tasks; --" + "\"}"});
+        auto s = db_->sessions().create(
+            evil, {.id = evil,
+                   .title = evil,
+                   .metadata_json = std::string(R"({"x":")") + "'; DROP TABLE tasks; --" + "\"}"});
         ASSERT_TRUE(s) << evil << ": " << s.error().what();
         EXPECT_EQ(db_->sessions().get(evil, evil).value().title, evil);
         auto m = db_->memories().put(evil, {.ns = evil, .text = evil});
@@ -48,9 +50,21 @@ TEST_F(Injection, HostileIdsAreStoredVerbatimAndHarmless) {
 }
 
 TEST_F(Injection, PlainKeywordQueriesNeverFailOnSyntax) {
-    const char* queries[] = {"\"", "AND", "OR OR OR", "NEAR(", "a*", "(x", "col:val", "^start",
-                             "\"unterminated", "NOT", "-", "{a b}", "'; DROP TABLE memories_fts; --",
-                             "   ", "\xe2\x80\x9cquoted\xe2\x80\x9d victim"};
+    const char* queries[] = {"\"",
+                             "AND",
+                             "OR OR OR",
+                             "NEAR(",
+                             "a*",
+                             "(x",
+                             "col:val",
+                             "^start",
+                             "\"unterminated",
+                             "NOT",
+                             "-",
+                             "{a b}",
+                             "'; DROP TABLE memories_fts; --",
+                             "   ",
+                             "\xe2\x80\x9cquoted\xe2\x80\x9d victim"};
     for (const char* q : queries) {
         SearchQuery s;
         s.text = q;
@@ -107,7 +121,8 @@ TEST_F(Injection, OversizedAndMalformedInputIsRejected) {
     EXPECT_EQ(db_->memories().put("t\n", {.text = "x"}).error().code, errc::invalid_argument);
     EXPECT_EQ(db_->memories().put("t", {.text = std::string(2u << 20, 'x')}).error().code,
               errc::invalid_argument);
-    EXPECT_EQ(db_->memories().put("t", {.embedding = std::vector<float>(10000, 1.0f), .model = "m"})
+    EXPECT_EQ(db_->memories()
+                  .put("t", {.embedding = std::vector<float>(10000, 1.0f), .model = "m"})
                   .error()
                   .code,
               errc::invalid_argument);

@@ -1,4 +1,5 @@
 #include "agentd/memory/errc.h"
+
 #include "vector/metadata_filter.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
 #include "agentd/memory/errc.h"
 #include "agentd/memory/memory_store.h"
+
 #include "db/schema.h"
 #include "memory_test_util.h"
 #include "sqlite/connection.h"

@@ -4,6 +4,7 @@
 #include "agentd/memory/session_store.h"
 #include "agentd/memory/task_store.h"
 #include "agentd/memory/tool_store.h"
+
 #include "memory_test_util.h"
 
 #include <gtest/gtest.h>
@@ -47,8 +48,8 @@ TEST_F(Stores, SessionCreateGetUpdateListRemove) {
 
 TEST_F(Stores, SessionListPagesNewestFirstWithoutGapsOrRepeats) {
     for (int i = 0; i < 25; ++i) {
-        ASSERT_TRUE(db_->sessions().create("t", {.id = "s" + std::to_string(i),
-                                                 .agent = i % 2 ? "odd" : "even"}));
+        ASSERT_TRUE(db_->sessions().create(
+            "t", {.id = "s" + std::to_string(i), .agent = i % 2 ? "odd" : "even"}));
     }
     std::vector<std::string> seen;
     PageRequest page{.limit = 7};
@@ -67,8 +68,7 @@ TEST_F(Stores, SessionListPagesNewestFirstWithoutGapsOrRepeats) {
     EXPECT_EQ(seen.front(), "s24");
     EXPECT_EQ(seen.back(), "s0");
     EXPECT_EQ(db_->sessions().list("t", {}, "odd").value().items.size(), 12u);
-    EXPECT_EQ(db_->sessions().list("t", {.cursor = "nothex"}).error().code,
-              errc::invalid_argument);
+    EXPECT_EQ(db_->sessions().list("t", {.cursor = "nothex"}).error().code, errc::invalid_argument);
 }
 
 TEST_F(Stores, SummaryIsAppendOnlyAndMonotonic) {
@@ -144,7 +144,8 @@ TEST_F(Stores, TaskLifecycleHistoryArtifactsAndPushConfigs) {
     EXPECT_EQ(ts.append_history("t", "task1", R"({"role":"agent","parts":[]})").value(), 2);
     EXPECT_EQ(ts.append_history("t", "nope", "{}").error().code, errc::not_found);
 
-    Artifact a{.artifact_id = "out", .name = "result", .parts_json = R"([{"kind":"text","text":"a"}])"};
+    Artifact a{
+        .artifact_id = "out", .name = "result", .parts_json = R"([{"kind":"text","text":"a"}])"};
     ASSERT_TRUE(ts.put_artifact("t", "task1", a, false));
     a.parts_json = R"([{"kind":"text","text":"b"}])";
     a.name.clear();
@@ -152,11 +153,11 @@ TEST_F(Stores, TaskLifecycleHistoryArtifactsAndPushConfigs) {
     ASSERT_TRUE(appended) << appended.error().what();
     EXPECT_EQ(appended->name, "result");
     EXPECT_EQ(appended->parts_json, R"([{"kind":"text","text":"a"},{"kind":"text","text":"b"}])");
-    ASSERT_TRUE(ts.put_artifact("t", "task1", {.artifact_id = "second", .parts_json = "[]"}, false));
-    EXPECT_EQ(ts.put_artifact("t", "task1", {.artifact_id = "x", .parts_json = "{}"}, false)
-                  .error()
-                  .code,
-              errc::invalid_argument);
+    ASSERT_TRUE(
+        ts.put_artifact("t", "task1", {.artifact_id = "second", .parts_json = "[]"}, false));
+    EXPECT_EQ(
+        ts.put_artifact("t", "task1", {.artifact_id = "x", .parts_json = "{}"}, false).error().code,
+        errc::invalid_argument);
 
     auto full = ts.get("t", "task1");
     ASSERT_TRUE(full);
@@ -179,7 +180,8 @@ TEST_F(Stores, TaskLifecycleHistoryArtifactsAndPushConfigs) {
     ASSERT_TRUE(pc) << pc.error().what();
     EXPECT_FALSE(pc->id.empty());
     EXPECT_EQ(ts.list_push_configs("t", "task1").value().size(), 1u);
-    EXPECT_EQ(ts.get_push_config("t", "task1", pc->id).value().config_json, R"({"url":"http://x"})");
+    EXPECT_EQ(ts.get_push_config("t", "task1", pc->id).value().config_json,
+              R"({"url":"http://x"})");
     EXPECT_EQ(ts.put_push_config("t", {.task_id = "nope", .config_json = "{}"}).error().code,
               errc::not_found);
     EXPECT_TRUE(ts.remove_push_config("t", "task1", pc->id).value());
@@ -280,8 +282,12 @@ TEST_F(Stores, ToolsCrudAndValidation) {
 
 TEST_F(Stores, MemoriesCrudUpdateAndPinned) {
     auto& ms = db_->memories();
-    NewMemory m{.ns = "notes", .text = "alpha beta", .metadata_json = R"({"kind":"fact"})",
-                .embedding = {1, 0, 0}, .model = "m", .pinned = true,
+    NewMemory m{.ns = "notes",
+                .text = "alpha beta",
+                .metadata_json = R"({"kind":"fact"})",
+                .embedding = {1, 0, 0},
+                .model = "m",
+                .pinned = true,
                 .provenance_json = R"({"session":"s1"})"};
     const auto id = ms.put("t", m).value();
     auto got = ms.get("t", id, true);
@@ -293,7 +299,8 @@ TEST_F(Stores, MemoriesCrudUpdateAndPinned) {
     EXPECT_TRUE(ms.get("t", id).value().embedding.empty());
     EXPECT_EQ(ms.pinned("t", {}).value().size(), 1u);
 
-    auto u = ms.update("t", id, {.text = "gamma", .pinned = false, .embedding = std::vector<float>{0, 1, 0}});
+    auto u = ms.update(
+        "t", id, {.text = "gamma", .pinned = false, .embedding = std::vector<float>{0, 1, 0}});
     ASSERT_TRUE(u) << u.error().what();
     EXPECT_EQ(u->text, "gamma");
     EXPECT_TRUE(ms.pinned("t", {}).value().empty());
@@ -324,10 +331,11 @@ TEST_F(Stores, MemoriesCrudUpdateAndPinned) {
     EXPECT_EQ(ms.put("t", {.text = "\xff\xfe"}).error().code, errc::invalid_argument);
     EXPECT_EQ(ms.put("t", {.text = "x", .metadata_json = "[1]"}).error().code,
               errc::invalid_argument);
-    EXPECT_EQ(ms.put("t", {.text = "x", .metadata_json = std::string(100, '[') + std::string(100, ']')})
-                  .error()
-                  .code,
-              errc::invalid_argument);
+    EXPECT_EQ(
+        ms.put("t", {.text = "x", .metadata_json = std::string(100, '[') + std::string(100, ']')})
+            .error()
+            .code,
+        errc::invalid_argument);
 }
 
 TEST_F(Stores, MemoryListFiltersAndBulkDelete) {
@@ -364,7 +372,8 @@ TEST_F(Stores, MemoryListFiltersAndBulkDelete) {
     EXPECT_EQ(seen, *ids);
     EXPECT_EQ(ms.remove_where("t", a, R"({"i":{"$lt":10}})").value(), 4); // 0,3,6,9
     EXPECT_EQ(ms.count("t").value(), 26);
-    EXPECT_EQ(ms.remove_many("t", std::vector<std::int64_t>{(*ids)[1], (*ids)[2], 424242}).value(), 2);
+    EXPECT_EQ(ms.remove_many("t", std::vector<std::int64_t>{(*ids)[1], (*ids)[2], 424242}).value(),
+              2);
     EXPECT_EQ(db_->stats().vectors, 24u);
     EXPECT_EQ(ms.list("t", {.filter_json = R"({"$bogus":1})"}).error().code,
               errc::invalid_argument);

@@ -5,6 +5,7 @@
 #include "agentd/memory/session_store.h"
 #include "agentd/memory/task_store.h"
 #include "agentd/memory/tool_store.h"
+
 #include "memory_test_util.h"
 
 #include <gtest/gtest.h>
@@ -20,19 +21,24 @@ protected:
         ASSERT_TRUE(db_);
         // Tenant B owns one of everything, under ids tenant A will guess.
         ASSERT_TRUE(db_->sessions().create("B", {.id = "s"}));
-        ASSERT_TRUE(db_->messages().append("B", "s", NewMessage{.role = "user", .content_json = "\"b secret\""}));
+        ASSERT_TRUE(db_->messages().append(
+            "B", "s", NewMessage{.role = "user", .content_json = "\"b secret\""}));
         ASSERT_TRUE(db_->tasks().create("B", {.id = "task", .context_id = "ctx"}, R"({"m":1})"));
-        ASSERT_TRUE(db_->tasks().put_push_config("B", {.task_id = "task", .id = "p", .config_json = "{}"}));
-        ASSERT_TRUE(db_->tools().create("B", {.name = "tool", .input_schema_json = "{}",
-                                              .endpoint_json = "{}"}));
+        ASSERT_TRUE(
+            db_->tasks().put_push_config("B", {.task_id = "task", .id = "p", .config_json = "{}"}));
+        ASSERT_TRUE(db_->tools().create(
+            "B", {.name = "tool", .input_schema_json = "{}", .endpoint_json = "{}"}));
         b_memory_ = db_->memories()
-                        .put("B", {.ns = "n", .text = "bravo secret words",
-                                   .metadata_json = R"({"k":"v"})", .embedding = {1, 0, 0},
-                                   .model = "m", .pinned = true})
+                        .put("B", {.ns = "n",
+                                   .text = "bravo secret words",
+                                   .metadata_json = R"({"k":"v"})",
+                                   .embedding = {1, 0, 0},
+                                   .model = "m",
+                                   .pinned = true})
                         .value();
         // Tenant A has its own, similar rows.
-        ASSERT_TRUE(db_->memories().put("A", {.ns = "n", .text = "alpha words",
-                                              .embedding = {0, 1, 0}, .model = "m"}));
+        ASSERT_TRUE(db_->memories().put(
+            "A", {.ns = "n", .text = "alpha words", .embedding = {0, 1, 0}, .model = "m"}));
     }
 
     void expect_b_intact() {
@@ -102,7 +108,8 @@ TEST_F(TenantIsolation, WritesAndDeletesCannotReachTheOtherTenant) {
     EXPECT_EQ(db_->sessions().update("A", "s", "x", "{}").error().code, errc::not_found);
     EXPECT_EQ(db_->sessions().append_summary("A", "s", "x", 1).error().code, errc::not_found);
     EXPECT_FALSE(db_->sessions().remove("A", "s").value());
-    EXPECT_EQ(db_->messages().append("A", "s", NewMessage{.role = "user", .content_json = "1"})
+    EXPECT_EQ(db_->messages()
+                  .append("A", "s", NewMessage{.role = "user", .content_json = "1"})
                   .error()
                   .code,
               errc::not_found);
@@ -113,15 +120,17 @@ TEST_F(TenantIsolation, WritesAndDeletesCannotReachTheOtherTenant) {
     EXPECT_EQ(db_->tasks().append_history("A", "task", "{}").error().code, errc::not_found);
     EXPECT_EQ(db_->tasks().put_artifact("A", "task", {.artifact_id = "x"}, false).error().code,
               errc::not_found);
-    EXPECT_EQ(db_->tasks().put_push_config("A", {.task_id = "task", .config_json = "{}"}).error().code,
-              errc::not_found);
+    EXPECT_EQ(
+        db_->tasks().put_push_config("A", {.task_id = "task", .config_json = "{}"}).error().code,
+        errc::not_found);
     EXPECT_FALSE(db_->tasks().remove_push_config("A", "task", "p").value());
     EXPECT_FALSE(db_->tasks().remove("A", "task").value());
     EXPECT_FALSE(db_->tools().remove("A", "tool").value());
     // A creating the same names makes A's own rows, not B's.
     ASSERT_TRUE(db_->sessions().create("A", {.id = "s"}));
     ASSERT_TRUE(db_->tasks().create("A", {.id = "task"}));
-    ASSERT_TRUE(db_->tools().create("A", {.name = "tool", .input_schema_json = "{}", .endpoint_json = "{}"}));
+    ASSERT_TRUE(db_->tools().create(
+        "A", {.name = "tool", .input_schema_json = "{}", .endpoint_json = "{}"}));
     EXPECT_EQ(db_->memories().update("A", b_memory_, {.text = "pwned"}).error().code,
               errc::not_found);
     EXPECT_FALSE(db_->memories().remove("A", b_memory_).value());
@@ -148,12 +157,13 @@ TEST_F(TenantIsolation, WipeRemovesEverythingOfOneTenantOnly) {
     EXPECT_EQ(db_->memories().count("A").value(), 2);
     // Nothing of B is left in any table.
     sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open_v2(dir_.db_path().c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_open_v2(dir_.db_path().c_str(), &raw, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
     for (const char* table : {"tenants", "sessions", "messages", "tasks", "task_history",
                               "artifacts", "push_configs", "tools", "memories"}) {
-        const std::string sql = std::string("SELECT count(*) FROM ") + table +
-                                (std::string(table) == "tenants" ? " WHERE id = 'B'"
-                                                                 : " WHERE tenant_id = 'B'");
+        const std::string sql =
+            std::string("SELECT count(*) FROM ") + table +
+            (std::string(table) == "tenants" ? " WHERE id = 'B'" : " WHERE tenant_id = 'B'");
         sqlite3_stmt* stmt = nullptr;
         ASSERT_EQ(sqlite3_prepare_v2(raw, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << table;
         ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);

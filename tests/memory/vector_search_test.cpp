@@ -1,6 +1,7 @@
 // Exact k-NN against a brute-force double-precision oracle, for every metric, every kernel
 // level the CPU has, serial and parallel scans, int8 with re-scoring, and filtered queries.
 #include "agentd/memory/memory_store.h"
+
 #include "memory_test_util.h"
 #include "vector/kernels.h"
 #include "vector/partition.h"

@@ -59,12 +59,12 @@ base::Result<BuiltContext> build_context(const ContextPolicy& policy, const Cont
     BuiltContext out;
     std::vector<ContextSegment> head;
     if (!in.system_prompt.empty()) {
-        head.push_back({SegmentKind::system, "system", in.system_prompt,
-                        tokens_of(in.system_prompt), 0});
+        head.push_back(
+            {SegmentKind::system, "system", in.system_prompt, tokens_of(in.system_prompt), 0});
     }
     if (!in.tool_catalogue.empty()) {
-        head.push_back({SegmentKind::tools, "system", in.tool_catalogue,
-                        tokens_of(in.tool_catalogue), 0});
+        head.push_back(
+            {SegmentKind::tools, "system", in.tool_catalogue, tokens_of(in.tool_catalogue), 0});
     }
     std::size_t fixed = 0;
     for (const auto& s : head) {
@@ -106,8 +106,8 @@ base::Result<BuiltContext> build_context(const ContextPolicy& policy, const Cont
 
     std::vector<ContextSegment> summary;
     if (!in.summary.empty()) {
-        auto seg = fit_summary(in.summary, std::min(policy.max_summary_tokens, remaining),
-                               overhead, count_tokens, out.summary_trimmed);
+        auto seg = fit_summary(in.summary, std::min(policy.max_summary_tokens, remaining), overhead,
+                               count_tokens, out.summary_trimmed);
         if (!seg.text.empty()) {
             remaining -= seg.tokens;
             summary.push_back(std::move(seg));

@@ -33,13 +33,13 @@ enum class RetrievedPlacement { before_summary, before_last_user };
 
 /// Per-agent policy (from the agent's config).
 struct ContextPolicy {
-    std::size_t budget_tokens = 4096;      // prompt budget (context window minus the reply's)
+    std::size_t budget_tokens = 4096; // prompt budget (context window minus the reply's)
     std::size_t max_pinned_tokens = 512;
     std::size_t max_retrieved_tokens = 1024;
     std::size_t max_summary_tokens = 512;
-    std::size_t min_recent_turns = 1;      // kept even when memories must give way
+    std::size_t min_recent_turns = 1; // kept even when memories must give way
     std::size_t max_recent_turns = 64;
-    std::size_t per_segment_overhead = 4;  // tokens the chat template adds per message
+    std::size_t per_segment_overhead = 4; // tokens the chat template adds per message
     RetrievedPlacement retrieved_placement = RetrievedPlacement::before_summary;
 };
 
@@ -62,7 +62,7 @@ struct ContextInputs {
     std::vector<ContextMemory> retrieved; // best first
     std::string summary;                  // covers turns with seq <= summary_through
     std::int64_t summary_through = 0;
-    std::vector<ContextTurn> turns;       // oldest first; those <= summary_through are skipped
+    std::vector<ContextTurn> turns; // oldest first; those <= summary_through are skipped
 };
 
 enum class SegmentKind { system, tools, pinned_memory, retrieved_memory, summary, turn };

@@ -201,7 +201,7 @@ int Database::latest_schema_version() noexcept {
 
 DatabaseStats Database::stats() const {
     const auto w = impl_->writer->stats();
-    return {w.jobs, w.commits, w.queued, impl_->vectors->size()};
+    return {w.jobs, w.commits, w.queued, impl_->vectors->size(), impl_->vectors->kernel_name()};
 }
 
 const DatabaseOptions& Database::options() const noexcept {

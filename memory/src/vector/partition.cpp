@@ -50,10 +50,13 @@ float quantize_int8(const float* x, std::size_t dim, std::int8_t* out, std::int3
     }
     const float inv = 127.0f / max_abs;
     for (std::size_t i = 0; i < dim; ++i) {
-        const long v = std::lround(x[i] * inv);
-        const auto c = static_cast<std::int8_t>(std::clamp(v, -127L, 127L));
-        out[i] = c;
-        total += c;
+        // Round half away from zero without libm (|v| <= 127 by construction of inv).
+        const float v = x[i] * inv;
+        const auto c = static_cast<std::int32_t>(v + (v >= 0.0f ? 0.5f : -0.5f));
+        out[i] = static_cast<std::int8_t>(std::clamp(c, -127, 127));
+    }
+    for (std::size_t i = 0; i < dim; ++i) {
+        total += out[i];
     }
     *sum = total;
     return max_abs / 127.0f;

@@ -56,7 +56,8 @@ struct DatabaseStats {
     std::uint64_t write_jobs = 0;
     std::uint64_t commits = 0; // write_jobs / commits = average group-commit size
     std::size_t write_queue = 0;
-    std::size_t vectors = 0; // rows in the in-memory vector mirror
+    std::size_t vectors = 0;        // rows in the in-memory vector mirror
+    const char* vector_kernel = ""; // SIMD level of the k-NN scan: avx512vnni, avx512, avx2, scalar
 };
 
 class Database {

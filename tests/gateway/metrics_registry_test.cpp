@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 namespace agentd::gateway::metrics {
 namespace {
 
@@ -94,33 +92,6 @@ TEST(MetricsRegistryTest, SpecialValues) {
     const std::string text = r.render();
     EXPECT_NE(text.find("g_inf +Inf\n"), std::string::npos);
     EXPECT_NE(text.find("g_nan NaN\n"), std::string::npos);
-}
-
-TEST(MetricsRegistryTest, ConcurrentUpdatesAreNotLost) {
-    Registry r;
-    auto& fam = r.counter_family("hits_total", "Hits.", {"t"});
-    auto& h = r.histogram("lat", "L.", Registry::latency_buckets());
-    auto& g = r.gauge("open", "O.");
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t) {
-        threads.emplace_back([&, t] {
-            for (int i = 0; i < 10000; ++i) {
-                fam.with({i % 2 == 0 ? "even" : "odd"}).inc();
-                h.observe(0.001 * (t + 1));
-                g.add(1);
-                g.sub(1);
-                if (i % 1000 == 0) {
-                    (void)r.render();
-                }
-            }
-        });
-    }
-    for (auto& t : threads) {
-        t.join();
-    }
-    EXPECT_EQ(fam.with({"even"}).value() + fam.with({"odd"}).value(), 40000u);
-    EXPECT_EQ(h.snapshot().cumulative.back(), 40000u);
-    EXPECT_EQ(g.value(), 0.0);
 }
 
 TEST(MetricsRegistryDeathTest, ConflictingRegistrationAborts) {

@@ -183,6 +183,12 @@ App::App(config::Config config, AppOptions options)
     m.metrics.gauge_family("agentd_build_info", "Build information.", {"version"})
         .with({"0.1.0"})
         .set(1);
+    if (m.options.handle_signals) {
+        // Installed before the caller announces the address, so that a SIGTERM sent as soon as
+        // "listening on" appears is already a graceful stop (delivered once run() starts).
+        m.signals.emplace(m.io, SIGINT, SIGTERM);
+        m.wait_signal();
+    }
 }
 
 App::~App() {
@@ -212,10 +218,6 @@ std::uint16_t App::port() const {
 int App::run() {
     Impl& m = *impl_;
     m.server->start();
-    if (m.options.handle_signals) {
-        m.signals.emplace(m.io, SIGINT, SIGTERM);
-        m.wait_signal();
-    }
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < m.config.io_threads; ++i) {
         threads.emplace_back([&m] { m.run_io(); });

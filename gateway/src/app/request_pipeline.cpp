@@ -49,9 +49,10 @@ RequestPipeline::RequestPipeline(const http::RouteTable& routes, const auth::Aut
       requests_(m.counter_family("agentd_http_requests_total",
                                  "HTTP requests by route, method and status.",
                                  {"route", "method", "status"})),
-      latency_(m.histogram_family("agentd_http_request_duration_seconds",
-                                  "Time from a complete request to its response written.",
-                                  {"route"}, metrics::Registry::latency_buckets())),
+      latency_(
+          m.histogram_family("agentd_http_request_duration_seconds",
+                             "Time from a complete request to its response handed to the socket.",
+                             {"route"}, metrics::Registry::latency_buckets())),
       open_connections_(m.gauge("agentd_http_open_connections", "Open HTTP connections.")),
       connections_(m.counter("agentd_http_connections_total", "Accepted HTTP connections.")),
       rejected_(m.counter("agentd_http_rejected_connections_total",

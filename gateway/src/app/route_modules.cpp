@@ -6,6 +6,7 @@ namespace agentd::gateway::app {
 constexpr RouteModuleEntry kRouteModules[] = {
     {"health", &register_health_routes},
     {"metrics", &register_metrics_routes},
+    {"mcp", &register_mcp_routes},
 };
 
 std::span<const RouteModuleEntry> route_modules() {

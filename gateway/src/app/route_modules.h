@@ -21,5 +21,6 @@ struct RouteModuleEntry {
 // Built-in modules of the gateway foundation.
 void register_health_routes(AppContext& context);  ///< /healthz, /readyz
 void register_metrics_routes(AppContext& context); ///< /metrics
+void register_mcp_routes(AppContext& context);     ///< /mcp (gateway/src/mcp/mcp_routes.cpp)
 
 } // namespace agentd::gateway::app

@@ -181,6 +181,10 @@ void HttpSession::process_input() {
                        " bytes");
             return;
         }
+        if (ec == bhttp::error::bad_version) {
+            reject(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported");
+            return;
+        }
         if (ec) {
             reject(400, "bad_request", "malformed HTTP request: " + ec.message());
             return;
@@ -202,6 +206,10 @@ void HttpSession::process_input() {
 
 bool HttpSession::check_header() {
     const auto& req = parser_->get();
+    if (req.version() != 10 && req.version() != 11) {
+        reject(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported");
+        return false;
+    }
     // Only plain "chunked" is supported: anything else would leave the body length unknown (a
     // request-smuggling vector when a proxy reads it differently).
     const auto te = req.find(bhttp::field::transfer_encoding);
@@ -307,6 +315,7 @@ void HttpSession::reject(unsigned status, std::string_view code, std::string mes
     phase_ = ReadPhase::none;
     read_closed_ = true;
     continue_wanted_ = false;
+    linger_needed_ = true;
     auto ex = std::make_shared<Exchange>();
     ex->method = "-";
     ex->remote = remote_;
@@ -421,12 +430,13 @@ void HttpSession::begin_linger() {
     if (closed_ || lingering_) {
         return;
     }
-    if (eof_) {
-        close_now();
+    if (eof_ || (!linger_needed_ && buffer_.size() == 0)) {
+        close_now(); // nothing more is expected from the client: a plain close
         return;
     }
-    // Half-close and drain what the client still sends, so that closing does not reset the
-    // connection before it has read our last response.
+    // After a rejected request the client may still be sending (a body we refused to read).
+    // Closing with unread input would reset the connection, and a reset can make the client's
+    // stack discard our error response before it is read: half-close and drain for a while.
     lingering_ = true;
     boost::system::error_code ec;
     socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
@@ -446,6 +456,9 @@ void HttpSession::close_now() {
         return;
     }
     closed_ = true;
+    // Free the connection slot before the client can observe the close (FIN/RST below), so a
+    // client that saw its connection end can count on the slot being available.
+    shared_->open.fetch_sub(1, std::memory_order_relaxed);
     timer_armed_ = false;
     ++timer_generation_;
     boost::system::error_code ec;
@@ -467,7 +480,6 @@ void HttpSession::close_now() {
     if (started_) {
         shared_->hooks->on_connection_closed();
     }
-    shared_->open.fetch_sub(1, std::memory_order_relaxed);
     shared_->remove(id_);
 }
 

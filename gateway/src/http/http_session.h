@@ -142,6 +142,7 @@ private:
     bool continue_wanted_ = false; ///< send "100 Continue" once earlier responses are out
     bool heartbeat_due_ = false;
     bool eof_ = false;
+    bool linger_needed_ = false; ///< a rejected request: the client may still be sending
     std::uint64_t lingered_bytes_ = 0;
 };
 

@@ -165,6 +165,12 @@ void HttpSession::maybe_write() {
             break; // the handler has not answered yet
         }
         ex.state = Exchange::State::done;
+        // Account for the exchange before its last bytes leave, so that a client that has read
+        // a response always finds it in /metrics and the logs.
+        if (ex.sse) {
+            shared_->hooks->on_sse_closed();
+        }
+        report(ex, /*client_gone=*/false);
         finished_.push_back(std::move(pending_.front()));
         pending_.pop_front();
         if (finished_.back()->close_after) {
@@ -217,7 +223,7 @@ void HttpSession::report(const Exchange& ex, bool client_gone) {
     r.request_id = ex.request_id;
     r.remote = ex.remote;
     r.status = ex.status_sent == 0 ? 499 : ex.status_sent;
-    r.latency = Clock::now() - ex.started;
+    r.latency = Clock::now() - ex.started; // until the response is handed to the socket
     r.request_bytes = ex.request_bytes;
     r.response_bytes = ex.response_bytes;
     r.sse = ex.sse;
@@ -237,10 +243,8 @@ void HttpSession::on_write(boost::system::error_code ec, std::size_t n) {
     finished_.clear();
     for (const auto& ex : finished) {
         if (ex->sse) {
-            shared_->hooks->on_sse_closed();
             ex->fire_close();
         }
-        report(*ex, /*client_gone=*/static_cast<bool>(ec));
     }
     if (closed_) {
         return;

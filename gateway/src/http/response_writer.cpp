@@ -18,7 +18,8 @@ ResponseWriterImpl::~ResponseWriterImpl() {
         // The handler dropped the request: answer 500 rather than leave the client hanging.
         // (A closed connection has marked its exchanges gone, so nothing is posted to an
         // io_context that may already be stopped.)
-        net::post(session_->executor(),
+        auto executor = session_->executor();
+        net::post(executor,
                   [s = std::move(session_), ex = std::move(exchange_)] { s->abandon(ex); });
     }
 }

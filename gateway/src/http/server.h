@@ -43,7 +43,8 @@ struct RequestRecord {
     std::string_view request_id;
     std::string_view remote;
     unsigned status = 0; ///< status sent; 499 when the client left before a response head
-    std::chrono::nanoseconds latency{0}; ///< request complete → response written
+    /// Request complete → response (SSE: end of stream) handed to the socket.
+    std::chrono::nanoseconds latency{0};
     std::uint64_t request_bytes = 0;
     std::uint64_t response_bytes = 0; ///< body bytes (SSE: event bytes)
     bool sse = false;
@@ -59,6 +60,8 @@ public:
     /// `route_label` to the matched route's label for logs and metrics.
     virtual void on_request(Request&& request, ResponseWriterPtr writer,
                             std::string& route_label) = 0;
+    /// Called once per exchange, when its response is complete and about to be written (so a
+    /// client that has read a response finds it counted), or when the client left before that.
     virtual void on_request_done(const RequestRecord& /*record*/) noexcept {}
     virtual void on_connection_opened() noexcept {}
     virtual void on_connection_closed() noexcept {}

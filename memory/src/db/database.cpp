@@ -1,6 +1,7 @@
 #include "agentd/memory/database.h"
 
 #include "agentd/memory/errc.h"
+
 #include "db/database_impl.h"
 #include "db/schema.h"
 #include "store/validate.h"
@@ -86,6 +87,14 @@ base::Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) 
     if (!writer_conn) {
         return writer_conn.error();
     }
+    if (o.max_db_bytes > 0) {
+        // page_size is 4096 unless the file says otherwise; the cap is approximate by a page.
+        const std::string pragma = "PRAGMA max_page_count=" +
+                                   std::to_string(std::max<std::int64_t>(1, o.max_db_bytes / 4096));
+        if (auto r = (*writer_conn)->exec(pragma.c_str()); !r) {
+            return r.error();
+        }
+    }
     auto version = db::migrate(**writer_conn);
     if (!version) {
         return version.error();
@@ -116,11 +125,21 @@ base::Result<std::unique_ptr<Database>> Database::open(DatabaseOptions options) 
 Database::Database(std::unique_ptr<detail::DatabaseImpl> impl) : impl_(std::move(impl)) {}
 Database::~Database() = default;
 
-SessionStore& Database::sessions() noexcept { return impl_->sessions; }
-MessageStore& Database::messages() noexcept { return impl_->messages; }
-TaskStore& Database::tasks() noexcept { return impl_->tasks; }
-ToolStore& Database::tools() noexcept { return impl_->tools; }
-MemoryStore& Database::memories() noexcept { return impl_->memories; }
+SessionStore& Database::sessions() noexcept {
+    return impl_->sessions;
+}
+MessageStore& Database::messages() noexcept {
+    return impl_->messages;
+}
+TaskStore& Database::tasks() noexcept {
+    return impl_->tasks;
+}
+ToolStore& Database::tools() noexcept {
+    return impl_->tools;
+}
+MemoryStore& Database::memories() noexcept {
+    return impl_->memories;
+}
 
 base::Result<bool> Database::wipe_tenant(std::string_view tenant) {
     if (auto r = store::check_tenant(impl_->options.limits, tenant); !r) {
@@ -173,14 +192,20 @@ base::Result<std::string> Database::integrity_check() {
     return out;
 }
 
-int Database::schema_version() const noexcept { return impl_->schema_version; }
-int Database::latest_schema_version() noexcept { return db::latest_schema_version(); }
+int Database::schema_version() const noexcept {
+    return impl_->schema_version;
+}
+int Database::latest_schema_version() noexcept {
+    return db::latest_schema_version();
+}
 
 DatabaseStats Database::stats() const {
     const auto w = impl_->writer->stats();
     return {w.jobs, w.commits, w.queued, impl_->vectors->size()};
 }
 
-const DatabaseOptions& Database::options() const noexcept { return impl_->options; }
+const DatabaseOptions& Database::options() const noexcept {
+    return impl_->options;
+}
 
 } // namespace agentd::memory

@@ -8,6 +8,7 @@
 #include "agentd/memory/session_store.h"
 #include "agentd/memory/task_store.h"
 #include "agentd/memory/tool_store.h"
+
 #include "db/reader_pool.h"
 #include "db/writer.h"
 #include "vector/vector_index.h"

@@ -4,6 +4,7 @@
 /// thread alone, which is what SQLITE_OPEN_NOMUTEX requires. Thread-safe.
 
 #include "agentd/base/result.h"
+
 #include "sqlite/connection.h"
 
 #include <condition_variable>

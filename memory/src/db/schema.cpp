@@ -204,7 +204,9 @@ base::Result<void> apply_one(sqlite::Connection& conn, int version) {
 
 } // namespace
 
-int latest_schema_version() noexcept { return kLatest; }
+int latest_schema_version() noexcept {
+    return kLatest;
+}
 
 base::Result<int> read_schema_version(sqlite::Connection& conn) {
     auto has = has_version_table(conn);

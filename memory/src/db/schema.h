@@ -5,6 +5,7 @@
 /// Writer connection only.
 
 #include "agentd/base/result.h"
+
 #include "sqlite/connection.h"
 
 namespace agentd::memory::db {

@@ -15,7 +15,9 @@ Writer::Writer(std::unique_ptr<sqlite::Connection> conn, std::size_t max_queue,
     thread_ = std::thread([this] { loop(); });
 }
 
-Writer::~Writer() { stop(); }
+Writer::~Writer() {
+    stop();
+}
 
 void Writer::stop() {
     {
@@ -34,8 +36,8 @@ base::Result<void> Writer::submit(Job job) {
     return enqueue(std::move(pending));
 }
 
-base::Result<void> Writer::submit_outside_transaction(
-    std::function<base::Result<void>(sqlite::Connection&)> fn) {
+base::Result<void>
+Writer::submit_outside_transaction(std::function<base::Result<void>(sqlite::Connection&)> fn) {
     auto pending = std::make_unique<Pending>();
     pending->raw = std::move(fn);
     return enqueue(std::move(pending));

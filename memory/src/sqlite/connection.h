@@ -4,6 +4,7 @@
 /// reader connections are leased by one thread at a time from the ReaderPool. Not thread-safe.
 
 #include "agentd/base/result.h"
+
 #include "sqlite/handles.h"
 #include "sqlite/statement.h"
 
@@ -15,8 +16,8 @@
 namespace agentd::memory::sqlite {
 
 struct ConnectionSettings {
-    bool writer = false;     // readers are query_only
-    bool full_sync = true;   // synchronous=FULL (else NORMAL) — writer only
+    bool writer = false;   // readers are query_only
+    bool full_sync = true; // synchronous=FULL (else NORMAL) — writer only
     int busy_timeout_ms = 5000;
     int max_value_bytes = 64 * 1024 * 1024; // SQLITE_LIMIT_LENGTH
 };

@@ -45,9 +45,10 @@ Statement& Statement::bind(int index, double value) noexcept {
 }
 
 Statement& Statement::bind(int index, std::string_view text) noexcept {
-    // SQLITE_TRANSIENT: SQLite copies, so the caller's buffer may go away before step().
-    note_bind(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                                  SQLITE_UTF8),
+    // SQLITE_TRANSIENT: SQLite copies, so the caller's buffer may go away before step(). A
+    // null data pointer would bind NULL, not '': an empty view always binds the empty string.
+    const char* data = text.data() != nullptr ? text.data() : "";
+    note_bind(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
               index);
     return *this;
 }
@@ -57,8 +58,7 @@ Statement& Statement::bind(int index, std::optional<std::string_view> text) noex
 }
 
 Statement& Statement::bind_blob(int index, std::span<const std::byte> blob) noexcept {
-    note_bind(sqlite3_bind_blob64(stmt_, index, blob.data(), blob.size(), SQLITE_TRANSIENT),
-              index);
+    note_bind(sqlite3_bind_blob64(stmt_, index, blob.data(), blob.size(), SQLITE_TRANSIENT), index);
     return *this;
 }
 
@@ -106,9 +106,13 @@ bool Statement::is_null(int col) const noexcept {
     return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }
 
-std::int64_t Statement::int64(int col) const noexcept { return sqlite3_column_int64(stmt_, col); }
+std::int64_t Statement::int64(int col) const noexcept {
+    return sqlite3_column_int64(stmt_, col);
+}
 
-double Statement::real(int col) const noexcept { return sqlite3_column_double(stmt_, col); }
+double Statement::real(int col) const noexcept {
+    return sqlite3_column_double(stmt_, col);
+}
 
 std::string_view Statement::text_view(int col) const noexcept {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
@@ -126,7 +130,9 @@ std::span<const std::byte> Statement::blob(int col) const noexcept {
     return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
-int Statement::changes() const noexcept { return sqlite3_changes(sqlite3_db_handle(stmt_)); }
+int Statement::changes() const noexcept {
+    return sqlite3_changes(sqlite3_db_handle(stmt_));
+}
 
 base::Error error_from_sqlite(sqlite3* db, int rc, std::string_view what) {
     std::string message(what);

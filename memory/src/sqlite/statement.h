@@ -6,6 +6,7 @@
 /// reported by the next step().
 
 #include "agentd/base/result.h"
+
 #include "sqlite/handles.h"
 
 #include <cstddef>
@@ -30,7 +31,9 @@ public:
     Statement& bind(int index, int value) noexcept { return bind(index, std::int64_t{value}); }
     Statement& bind(int index, double value) noexcept;
     Statement& bind(int index, std::string_view text) noexcept;
-    Statement& bind(int index, const char* text) noexcept { return bind(index, std::string_view(text)); }
+    Statement& bind(int index, const char* text) noexcept {
+        return bind(index, std::string_view(text));
+    }
     Statement& bind(int index, const std::string& text) noexcept {
         return bind(index, std::string_view(text));
     }

@@ -1,6 +1,7 @@
 // MemoryStore: listing, counting and filtered bulk delete.
 #include "agentd/memory/errc.h"
 #include "agentd/memory/memory_store.h"
+
 #include "db/database_impl.h"
 #include "store/memory_rows.h"
 #include "store/validate.h"

@@ -1,6 +1,7 @@
 #include "store/memory_rows.h"
 
 #include "agentd/memory/errc.h"
+
 #include "store/validate.h"
 
 #include <nlohmann/json.hpp>

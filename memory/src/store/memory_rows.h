@@ -3,6 +3,7 @@
 /// inside a store call) and the checks of caller input.
 
 #include "agentd/memory/memory_store.h"
+
 #include "sqlite/connection.h"
 #include "vector/metadata_filter.h"
 
@@ -17,9 +18,8 @@ inline constexpr const char* kColumns =
     "id, namespace, text, metadata, pinned, dim, model, provenance, created_at, updated_at, "
     "embedding";
 [[nodiscard]] Memory read_memory(const sqlite::Statement& s, bool include_embedding);
-[[nodiscard]] base::Result<std::optional<Memory>> load(sqlite::Connection& c,
-                                                       std::string_view tenant, std::int64_t id,
-                                                       bool include_embedding);
+[[nodiscard]] base::Result<std::optional<Memory>>
+load(sqlite::Connection& c, std::string_view tenant, std::int64_t id, bool include_embedding);
 
 [[nodiscard]] base::Result<void> check_embedding(const Limits& l, std::span<const float> e,
                                                  std::string_view model);

@@ -1,6 +1,7 @@
 // MemoryStore::search: vector k-NN over the mirror, FTS5 keyword search, RRF fusion.
 #include "agentd/memory/errc.h"
 #include "agentd/memory/memory_store.h"
+
 #include "db/database_impl.h"
 #include "store/fts_query.h"
 #include "store/memory_rows.h"
@@ -44,10 +45,11 @@ base::Result<void> check_query(const Limits& l, std::string_view tenant, const S
     return rows::check_namespaces(l, q.namespaces);
 }
 
-base::Result<std::vector<KeywordHit>>
-keyword_search(sqlite::Connection& c, std::string_view tenant, std::string_view match,
-               const std::optional<std::string>& ns, const vector::MetadataFilter& filter,
-               std::size_t limit) {
+base::Result<std::vector<KeywordHit>> keyword_search(sqlite::Connection& c, std::string_view tenant,
+                                                     std::string_view match,
+                                                     const std::optional<std::string>& ns,
+                                                     const vector::MetadataFilter& filter,
+                                                     std::size_t limit) {
     auto stmt = c.prepare(
         "SELECT m.id, -bm25(memories_fts), m.metadata FROM memories_fts "
         "JOIN memories m ON m.id = memories_fts.rowid WHERE memories_fts MATCH ?1 AND "

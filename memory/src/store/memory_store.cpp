@@ -1,6 +1,7 @@
 #include "agentd/memory/memory_store.h"
 
 #include "agentd/memory/errc.h"
+
 #include "db/database_impl.h"
 #include "store/memory_rows.h"
 #include "store/validate.h"
@@ -77,8 +78,8 @@ base::Result<std::vector<std::int64_t>> MemoryStore::put_many(std::string_view t
         }
         if (!ms[i].embedding.empty()) {
             record_of[i] = records.size();
-            records.push_back(make_record(tenant, ms[i].ns, ms[i].model, ms[i].embedding,
-                                          ms[i].metadata_json));
+            records.push_back(
+                make_record(tenant, ms[i].ns, ms[i].model, ms[i].embedding, ms[i].metadata_json));
         }
     }
     auto* vectors = db_.vectors.get();

@@ -1,6 +1,7 @@
 #include "agentd/memory/message_store.h"
 
 #include "agentd/memory/errc.h"
+
 #include "db/database_impl.h"
 #include "store/validate.h"
 
@@ -53,9 +54,9 @@ Message read_message(const sqlite::Statement& s) {
 
 } // namespace
 
-base::Result<std::vector<std::int64_t>>
-MessageStore::append(std::string_view tenant, std::string_view session_id,
-                     std::span<const NewMessage> messages) {
+base::Result<std::vector<std::int64_t>> MessageStore::append(std::string_view tenant,
+                                                             std::string_view session_id,
+                                                             std::span<const NewMessage> messages) {
     const Limits& l = db_.options.limits;
     if (auto r = check_session_ref(l, tenant, session_id); !r) {
         return r.error();
@@ -144,10 +145,10 @@ base::Result<std::vector<Message>> MessageStore::list(std::string_view tenant,
         if (!*exists) {
             return base::fail(errc::not_found, "session not found");
         }
-        auto stmt = c.prepare(
-            "SELECT seq, role, content, token_count, prompt_tokens, completion_tokens, "
-            "created_at FROM messages WHERE tenant_id = ? AND session_id = ? AND seq > ? "
-            "ORDER BY seq LIMIT ?");
+        auto stmt =
+            c.prepare("SELECT seq, role, content, token_count, prompt_tokens, completion_tokens, "
+                      "created_at FROM messages WHERE tenant_id = ? AND session_id = ? AND seq > ? "
+                      "ORDER BY seq LIMIT ?");
         if (!stmt) {
             return stmt.error();
         }
@@ -168,8 +169,7 @@ base::Result<std::vector<Message>> MessageStore::list(std::string_view tenant,
 
 base::Result<std::vector<Message>> MessageStore::recent(std::string_view tenant,
                                                         std::string_view session_id,
-                                                        std::size_t limit,
-                                                        std::int64_t after_seq) {
+                                                        std::size_t limit, std::int64_t after_seq) {
     const Limits& l = db_.options.limits;
     if (auto r = check_session_ref(l, tenant, session_id); !r) {
         return r.error();
@@ -184,10 +184,10 @@ base::Result<std::vector<Message>> MessageStore::recent(std::string_view tenant,
         if (!*exists) {
             return base::fail(errc::not_found, "session not found");
         }
-        auto stmt = c.prepare(
-            "SELECT seq, role, content, token_count, prompt_tokens, completion_tokens, "
-            "created_at FROM messages WHERE tenant_id = ? AND session_id = ? AND seq > ? "
-            "ORDER BY seq DESC LIMIT ?");
+        auto stmt =
+            c.prepare("SELECT seq, role, content, token_count, prompt_tokens, completion_tokens, "
+                      "created_at FROM messages WHERE tenant_id = ? AND session_id = ? AND seq > ? "
+                      "ORDER BY seq DESC LIMIT ?");
         if (!stmt) {
             return stmt.error();
         }
@@ -214,7 +214,8 @@ base::Result<std::int64_t> MessageStore::count(std::string_view tenant,
         return r.error();
     }
     return db_.read<std::int64_t>([&](sqlite::Connection& c) -> base::Result<std::int64_t> {
-        auto stmt = c.prepare("SELECT count(*) FROM messages WHERE tenant_id = ? AND session_id = ?");
+        auto stmt =
+            c.prepare("SELECT count(*) FROM messages WHERE tenant_id = ? AND session_id = ?");
         if (!stmt) {
             return stmt.error();
         }

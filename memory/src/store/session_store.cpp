@@ -1,6 +1,7 @@
 #include "agentd/memory/session_store.h"
 
 #include "agentd/memory/errc.h"
+
 #include "db/database_impl.h"
 #include "store/validate.h"
 
@@ -165,8 +166,7 @@ base::Result<std::int64_t> SessionStore::count(std::string_view tenant) {
 }
 
 base::Result<Session> SessionStore::update(std::string_view tenant, std::string_view id,
-                                           std::string_view title,
-                                           std::string_view metadata_json) {
+                                           std::string_view title, std::string_view metadata_json) {
     const Limits& l = db_.options.limits;
     if (auto r = check_common(l, tenant, id); !r) {
         return r.error();

@@ -1,6 +1,7 @@
 // TaskStore: push-notification configs (A2A tasks/pushNotificationConfig/*).
 #include "agentd/memory/errc.h"
 #include "agentd/memory/task_store.h"
+
 #include "db/database_impl.h"
 #include "store/task_rows.h"
 #include "store/validate.h"
@@ -50,13 +51,13 @@ base::Result<PushConfig> TaskStore::put_push_config(std::string_view tenant,
         if (!stmt) {
             return stmt.error();
         }
-        if (auto r = stmt->bind_all(tenant, config.task_id, id, config.config_json, ctx.now_ms())
-                         .run();
+        if (auto r =
+                stmt->bind_all(tenant, config.task_id, id, config.config_json, ctx.now_ms()).run();
             !r) {
             return r.error();
         }
-        auto get = c.prepare(std::string(kSelect) +
-                             "WHERE tenant_id = ? AND task_id = ? AND id = ?");
+        auto get =
+            c.prepare(std::string(kSelect) + "WHERE tenant_id = ? AND task_id = ? AND id = ?");
         if (!get) {
             return get.error();
         }
@@ -68,8 +69,7 @@ base::Result<PushConfig> TaskStore::put_push_config(std::string_view tenant,
 }
 
 base::Result<PushConfig> TaskStore::get_push_config(std::string_view tenant,
-                                                    std::string_view task_id,
-                                                    std::string_view id) {
+                                                    std::string_view task_id, std::string_view id) {
     const Limits& l = db_.options.limits;
     if (auto r = store::tasks::check_ref(l, tenant, task_id); !r) {
         return r.error();
@@ -78,8 +78,8 @@ base::Result<PushConfig> TaskStore::get_push_config(std::string_view tenant,
         return r.error();
     }
     return db_.read<PushConfig>([&](sqlite::Connection& c) -> base::Result<PushConfig> {
-        auto stmt = c.prepare(std::string(kSelect) +
-                              "WHERE tenant_id = ? AND task_id = ? AND id = ?");
+        auto stmt =
+            c.prepare(std::string(kSelect) + "WHERE tenant_id = ? AND task_id = ? AND id = ?");
         if (!stmt) {
             return stmt.error();
         }
@@ -132,8 +132,8 @@ base::Result<std::vector<PushConfig>> TaskStore::list_push_configs(std::string_v
     });
 }
 
-base::Result<bool> TaskStore::remove_push_config(std::string_view tenant,
-                                                 std::string_view task_id, std::string_view id) {
+base::Result<bool> TaskStore::remove_push_config(std::string_view tenant, std::string_view task_id,
+                                                 std::string_view id) {
     const Limits& l = db_.options.limits;
     if (auto r = store::tasks::check_ref(l, tenant, task_id); !r) {
         return r.error();

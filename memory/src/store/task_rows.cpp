@@ -1,6 +1,7 @@
 #include "store/task_rows.h"
 
 #include "agentd/memory/errc.h"
+
 #include "store/validate.h"
 
 #include <algorithm>

@@ -3,6 +3,7 @@
 /// lease or writer job), on that connection's thread.
 
 #include "agentd/memory/task_store.h"
+
 #include "db/writer.h"
 #include "sqlite/connection.h"
 

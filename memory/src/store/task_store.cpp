@@ -1,6 +1,7 @@
 #include "agentd/memory/task_store.h"
 
 #include "agentd/memory/errc.h"
+
 #include "db/database_impl.h"
 #include "store/task_rows.h"
 #include "store/validate.h"
@@ -85,7 +86,8 @@ base::Result<Task> TaskStore::create(std::string_view tenant, const NewTask& t,
         }
         auto stmt = ctx.conn().prepare(
             "INSERT INTO tasks(tenant_id, id, context_id, session_id, agent, state, "
-            "status_message, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "status_message, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?)");
         if (!stmt) {
             return stmt.error();
         }

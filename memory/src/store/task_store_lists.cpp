@@ -1,6 +1,7 @@
 // TaskStore: listing, recovery, artifacts and push-notification configs.
 #include "agentd/memory/errc.h"
 #include "agentd/memory/task_store.h"
+
 #include "db/database_impl.h"
 #include "store/task_rows.h"
 #include "store/validate.h"
@@ -182,9 +183,10 @@ base::Result<Artifact> TaskStore::put_artifact(std::string_view tenant, std::str
             if (append) {
                 out.parts_json = append_parts(a.parts_json, artifact.parts_json);
                 out.name = artifact.name.empty() ? a.name : artifact.name;
-                out.description = artifact.description.empty() ? a.description : artifact.description;
-                out.metadata_json = artifact.metadata_json == "{}" ? a.metadata_json
-                                                                   : artifact.metadata_json;
+                out.description =
+                    artifact.description.empty() ? a.description : artifact.description;
+                out.metadata_json =
+                    artifact.metadata_json == "{}" ? a.metadata_json : artifact.metadata_json;
             }
         }
         if (out.parts_json.size() > l.max_json_bytes) {

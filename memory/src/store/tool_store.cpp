@@ -1,6 +1,7 @@
 #include "agentd/memory/tool_store.h"
 
 #include "agentd/memory/errc.h"
+
 #include "db/database_impl.h"
 #include "store/validate.h"
 
@@ -27,11 +28,11 @@ ToolRecord read_tool(const sqlite::Statement& s) {
 }
 
 base::Result<void> check_name(std::string_view name) {
-    const bool ok = !name.empty() && name.size() <= 128 &&
-                    std::all_of(name.begin(), name.end(), [](char c) {
-                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                               (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
-                    });
+    const bool ok =
+        !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '-' || c == '.';
+        });
     if (!ok) {
         return base::fail(errc::invalid_argument, "name: 1-128 characters of [A-Za-z0-9_.-]");
     }

@@ -49,8 +49,8 @@ bool valid_utf8(std::string_view s) noexcept {
             }
             cp = (cp << 6) | (p[i + j] & 0x3F);
         }
-        const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                              (len == 4 && cp < 0x10000);
+        const bool overlong =
+            (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
         if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
             return false;
         }
@@ -172,7 +172,9 @@ std::string encode_cursor(std::int64_t number, std::string_view text) {
 }
 
 base::Result<Cursor> decode_cursor(std::string_view cursor) {
-    auto invalid = [] { return base::fail(errc::invalid_argument, "cursor: not a cursor this store issued"); };
+    auto invalid = [] {
+        return base::fail(errc::invalid_argument, "cursor: not a cursor this store issued");
+    };
     if (cursor.size() % 2 != 0 || cursor.size() > 4096) {
         return invalid();
     }

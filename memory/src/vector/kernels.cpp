@@ -46,8 +46,8 @@ __attribute__((target("avx2,fma"))) inline float hsum256(__m256 v) {
 }
 
 __attribute__((target("avx2,fma"))) void dot_f32_rows_avx2(const float* q, const float* rows,
-                                                            std::size_t stride, std::size_t n,
-                                                            float* out) {
+                                                           std::size_t stride, std::size_t n,
+                                                           float* out) {
     std::size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const float* r0 = rows + i * stride;
@@ -86,17 +86,18 @@ __attribute__((target("avx2"))) inline std::int32_t hsum256_epi32(__m256i v) {
 }
 
 // Sign-extends to 16 bits and uses madd (exact; maddubs would saturate).
-__attribute__((target("avx2"))) void dot_i8_rows_avx2(const std::int8_t* q,
-                                                      const std::int8_t* rows, std::size_t stride,
-                                                      std::size_t n,
+__attribute__((target("avx2"))) void dot_i8_rows_avx2(const std::int8_t* q, const std::int8_t* rows,
+                                                      std::size_t stride, std::size_t n,
                                                       const std::int32_t* /*row_sums*/,
                                                       std::int32_t* out) {
     for (std::size_t i = 0; i < n; ++i) {
         const std::int8_t* r = rows + i * stride;
         __m256i acc = _mm256_setzero_si256();
         for (std::size_t d = 0; d < stride; d += 16) {
-            const __m256i qv = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(q + d)));
-            const __m256i rv = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(r + d)));
+            const __m256i qv =
+                _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(q + d)));
+            const __m256i rv =
+                _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(r + d)));
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(qv, rv));
         }
         out[i] = hsum256_epi32(acc);
@@ -115,9 +116,10 @@ __attribute__((target("avx512f,avx2"))) inline std::int32_t hsum512_epi32(__m512
         _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)));
 }
 
-__attribute__((target("avx512f,avx2,fma"))) void dot_f32_rows_avx512(const float* q, const float* rows,
-                                                            std::size_t stride, std::size_t n,
-                                                            float* out) {
+__attribute__((target("avx512f,avx2,fma"))) void dot_f32_rows_avx512(const float* q,
+                                                                     const float* rows,
+                                                                     std::size_t stride,
+                                                                     std::size_t n, float* out) {
     std::size_t i = 0;
     for (; i + 4 <= n; i += 4) {
         const float* r0 = rows + i * stride;
@@ -155,8 +157,10 @@ dot_i8_rows_avx512bw(const std::int8_t* q, const std::int8_t* rows, std::size_t 
         const std::int8_t* r = rows + i * stride;
         __m512i acc = _mm512_setzero_si512();
         for (std::size_t d = 0; d < stride; d += 32) {
-            const __m512i qv = _mm512_cvtepi8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(q + d)));
-            const __m512i rv = _mm512_cvtepi8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(r + d)));
+            const __m512i qv =
+                _mm512_cvtepi8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(q + d)));
+            const __m512i rv =
+                _mm512_cvtepi8_epi16(_mm256_load_si256(reinterpret_cast<const __m256i*>(r + d)));
             acc = _mm512_add_epi32(acc, _mm512_madd_epi16(qv, rv));
         }
         out[i] = hsum512_epi32(acc);

@@ -170,9 +170,12 @@ base::Result<std::size_t> FilterParser::parse_object(const json& obj, std::size_
             if (!v.is_array() || v.empty()) {
                 return bad(key + " needs a non-empty array of filters");
             }
-            auto group = add({key == "$and" ? MetadataFilter::Node::Op::and_
-                                            : MetadataFilter::Node::Op::or_,
-                              {}, {}, true, {}});
+            auto group =
+                add({key == "$and" ? MetadataFilter::Node::Op::and_ : MetadataFilter::Node::Op::or_,
+                     {},
+                     {},
+                     true,
+                     {}});
             if (!group) {
                 return group;
             }
@@ -223,9 +226,9 @@ base::Result<std::size_t> FilterParser::parse_field(const std::string& path, con
         return group;
     }
     static const std::pair<const char*, Op> kOps[] = {
-        {"$eq", Op::eq}, {"$ne", Op::ne},   {"$gt", Op::gt},   {"$gte", Op::gte},
-        {"$lt", Op::lt}, {"$lte", Op::lte}, {"$in", Op::in},   {"$nin", Op::nin},
-        {"$exists", Op::exists}};
+        {"$eq", Op::eq},   {"$ne", Op::ne},   {"$gt", Op::gt},
+        {"$gte", Op::gte}, {"$lt", Op::lt},   {"$lte", Op::lte},
+        {"$in", Op::in},   {"$nin", Op::nin}, {"$exists", Op::exists}};
     for (const auto& [op_name, arg] : v.items()) {
         const auto* it = std::find_if(std::begin(kOps), std::end(kOps),
                                       [&](const auto& p) { return op_name == p.first; });
@@ -254,8 +257,8 @@ base::Result<std::size_t> FilterParser::parse_field(const std::string& path, con
             if (arg.is_structured()) {
                 return bad("\"" + path + "\": " + op_name + " needs a scalar");
             }
-            const bool ordered = node.op == Op::gt || node.op == Op::gte || node.op == Op::lt ||
-                                 node.op == Op::lte;
+            const bool ordered =
+                node.op == Op::gt || node.op == Op::gte || node.op == Op::lt || node.op == Op::lte;
             if (ordered && !arg.is_number() && !arg.is_string()) {
                 return bad("\"" + path + "\": " + op_name + " needs a number or a string");
             }
@@ -350,13 +353,25 @@ bool MetadataFilter::eval(std::size_t index, const FlatMeta& meta) const {
     case Op::ne:
         return !any([&](const MetaValue& v) { return equal(v, n.values[0]); });
     case Op::gt:
-        return any([&](const MetaValue& v) { int c = compare(v, n.values[0]); return c == 1; });
+        return any([&](const MetaValue& v) {
+            int c = compare(v, n.values[0]);
+            return c == 1;
+        });
     case Op::gte:
-        return any([&](const MetaValue& v) { int c = compare(v, n.values[0]); return c == 0 || c == 1; });
+        return any([&](const MetaValue& v) {
+            int c = compare(v, n.values[0]);
+            return c == 0 || c == 1;
+        });
     case Op::lt:
-        return any([&](const MetaValue& v) { int c = compare(v, n.values[0]); return c == -1; });
+        return any([&](const MetaValue& v) {
+            int c = compare(v, n.values[0]);
+            return c == -1;
+        });
     case Op::lte:
-        return any([&](const MetaValue& v) { int c = compare(v, n.values[0]); return c == -1 || c == 0; });
+        return any([&](const MetaValue& v) {
+            int c = compare(v, n.values[0]);
+            return c == -1 || c == 0;
+        });
     case Op::in:
         return any(in_values);
     case Op::nin:

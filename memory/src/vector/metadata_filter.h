@@ -53,7 +53,20 @@ public:
     [[nodiscard]] bool matches_all() const noexcept { return nodes_.empty(); }
 
     struct Node {
-        enum class Op : unsigned char { and_, or_, not_, eq, ne, gt, gte, lt, lte, in, nin, exists };
+        enum class Op : unsigned char {
+            and_,
+            or_,
+            not_,
+            eq,
+            ne,
+            gt,
+            gte,
+            lt,
+            lte,
+            in,
+            nin,
+            exists
+        };
         Op op = Op::and_;
         std::string path;
         std::vector<MetaValue> values; // eq..lte: one; in/nin: many

@@ -9,10 +9,12 @@
 namespace agentd::memory::vector {
 namespace {
 
-constexpr std::size_t kBlock = 256;              // rows scored per kernel call
-constexpr std::size_t kParallelMinRows = 32768;  // below this one thread is faster
+constexpr std::size_t kBlock = 256;             // rows scored per kernel call
+constexpr std::size_t kParallelMinRows = 32768; // below this one thread is faster
 
-std::size_t round_up(std::size_t n, std::size_t m) { return (n + m - 1) / m * m; }
+std::size_t round_up(std::size_t n, std::size_t m) {
+    return (n + m - 1) / m * m;
+}
 
 } // namespace
 
@@ -173,9 +175,8 @@ bool Partition::allowed(const Restriction& r, std::uint32_t slot) const {
     return true;
 }
 
-void Partition::scan_range(Metric metric, const PreparedQuery& pq, bool int8,
-                           const Restriction& r, std::size_t begin, std::size_t end,
-                           TopK& top) const {
+void Partition::scan_range(Metric metric, const PreparedQuery& pq, bool int8, const Restriction& r,
+                           std::size_t begin, std::size_t end, TopK& top) const {
     float dots[kBlock];
     std::int32_t idots[kBlock];
     std::uint32_t picked[kBlock];
@@ -220,8 +221,8 @@ void Partition::scan_range(Metric metric, const PreparedQuery& pq, bool int8,
         }
         for (std::size_t i = 0; i < count; ++i) {
             const std::uint32_t slot = picked[i];
-            const float dot = int8 ? static_cast<float>(idots[i]) * q8_scale_[slot] * pq.i8_scale
-                                   : dots[i];
+            const float dot =
+                int8 ? static_cast<float>(idots[i]) * q8_scale_[slot] * pq.i8_scale : dots[i];
             const float score = to_score(metric, dot, slot, pq);
             if (score >= top.threshold()) {
                 top.push({score, slot, ids_[slot]});
@@ -242,7 +243,7 @@ std::vector<VectorMatch> Partition::search(const VectorQuery& q, SearchPool& poo
             restrict.namespaces.push_back(it->second);
         }
     }
-    if (!q.namespaces.empty() && restrict.namespaces.empty()) {
+    if (!q.namespaces.empty()&& restrict.namespaces.empty()) {
         return {}; // none of the asked namespaces has vectors here
     }
     AlignedArray<float> qf;

@@ -73,7 +73,8 @@ void SearchPool::parallel_for(std::size_t count, const std::function<void(std::s
     work_on(*job);
     {
         std::unique_lock lock(job->mutex);
-        job->finished.wait(lock, [&] { return job->done.load(std::memory_order_acquire) == count; });
+        job->finished.wait(lock,
+                           [&] { return job->done.load(std::memory_order_acquire) == count; });
     }
     std::lock_guard lock(mutex_);
     for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {

@@ -36,7 +36,8 @@ void VectorIndex::upsert(VectorRecord record) {
     const std::string key = partition_key(record.tenant, record.model, record.embedding.size());
     auto [it, inserted] = partitions_.try_emplace(key);
     if (inserted) {
-        it->second = std::make_unique<Partition>(static_cast<std::uint32_t>(record.embedding.size()));
+        it->second =
+            std::make_unique<Partition>(static_cast<std::uint32_t>(record.embedding.size()));
     }
     Partition* target = it->second.get();
     if (auto w = where_.find(record.id); w != where_.end() && w->second != target) {
@@ -91,6 +92,8 @@ std::size_t VectorIndex::size() const {
     return where_.size();
 }
 
-const char* VectorIndex::kernel_name() const noexcept { return best_kernels().name; }
+const char* VectorIndex::kernel_name() const noexcept {
+    return best_kernels().name;
+}
 
 } // namespace agentd::memory::vector

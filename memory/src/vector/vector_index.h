@@ -11,6 +11,7 @@
 /// and take the lock exclusively, ahead of waiting searches (no writer starvation).
 
 #include "agentd/memory/memory_store.h"
+
 #include "vector/metadata_filter.h"
 #include "vector/search_pool.h"
 

@@ -39,13 +39,14 @@ class DatabaseImpl;
 enum class Durability { full, normal };
 
 struct DatabaseOptions {
-    std::string path;                  // the SQLite file; created when missing
-    unsigned readers = 2;              // read connections
+    std::string path;     // the SQLite file; created when missing
+    unsigned readers = 2; // read connections
     Durability durability = Durability::full;
-    int busy_timeout_ms = 5000;        // waits on locks held by other processes
+    int busy_timeout_ms = 5000;         // waits on locks held by other processes
     std::size_t max_write_queue = 4096; // pending write jobs before queue_full
     std::size_t max_write_batch = 256;  // jobs per group commit
-    unsigned search_threads = 0;       // vector search workers; 0 → cores (at most 8)
+    unsigned search_threads = 0;        // vector search workers; 0 → cores (at most 8)
+    std::int64_t max_db_bytes = 0;      // file size cap (writes past it: disk_full); 0 → none
     Limits limits;
     /// Milliseconds since the epoch; empty → the system clock. Tests inject one.
     std::function<std::int64_t()> clock_ms;
@@ -53,9 +54,9 @@ struct DatabaseOptions {
 
 struct DatabaseStats {
     std::uint64_t write_jobs = 0;
-    std::uint64_t commits = 0;   // write_jobs / commits = average group-commit size
+    std::uint64_t commits = 0; // write_jobs / commits = average group-commit size
     std::size_t write_queue = 0;
-    std::size_t vectors = 0;     // rows in the in-memory vector mirror
+    std::size_t vectors = 0; // rows in the in-memory vector mirror
 };
 
 class Database {

@@ -39,9 +39,9 @@ struct NewMemory {
     std::string ns; // namespace ("" is the default one)
     std::string text;
     std::string metadata_json = "{}";
-    std::vector<float> embedding; // empty → keyword-only memory
-    std::string model;            // the embedding model's id (required with an embedding)
-    bool pinned = false;          // always placed in the context (context builder)
+    std::vector<float> embedding;       // empty → keyword-only memory
+    std::string model;                  // the embedding model's id (required with an embedding)
+    bool pinned = false;                // always placed in the context (context builder)
     std::string provenance_json = "{}"; // where it came from: session, message, agent, tool
 };
 
@@ -77,24 +77,24 @@ enum class Metric { cosine, dot, l2 };
 enum class KeywordSyntax { plain, fts5 };
 
 struct SearchQuery {
-    std::string text;             // keyword part; empty → none
+    std::string text; // keyword part; empty → none
     KeywordSyntax keyword_syntax = KeywordSyntax::plain;
     std::vector<float> embedding; // vector part; empty → none
-    std::string model;            // the embedding's model (vectors of other models are not compared)
+    std::string model; // the embedding's model (vectors of other models are not compared)
     Metric metric = Metric::cosine;
-    bool int8 = false;                 // scan int8 codes, then re-score candidates in float
-    std::uint32_t rescore_factor = 8;  // int8: re-score k * factor candidates
+    bool int8 = false;                   // scan int8 codes, then re-score candidates in float
+    std::uint32_t rescore_factor = 8;    // int8: re-score k * factor candidates
     std::vector<std::string> namespaces; // empty → every namespace of the tenant
     std::string filter_json;             // metadata filter; empty → none
     std::size_t k = 10;
-    std::uint32_t rrf_k = 60;            // reciprocal rank fusion constant
-    bool fetch_rows = true;              // false → hits carry only ids and scores
+    std::uint32_t rrf_k = 60; // reciprocal rank fusion constant
+    bool fetch_rows = true;   // false → hits carry only ids and scores
     bool include_embedding = false;
 };
 
 struct SearchHit {
     std::int64_t id = 0;
-    double score = 0;                 // fused RRF score, or the single part's rank score
+    double score = 0;                        // fused RRF score, or the single part's rank score
     std::optional<std::size_t> vector_rank;  // 1-based rank in the vector part
     std::optional<float> vector_score;       // cosine similarity, dot product or L2 distance
     std::optional<std::size_t> keyword_rank; // 1-based rank in the keyword part
@@ -116,7 +116,7 @@ public:
     [[nodiscard]] base::Result<std::int64_t> put(std::string_view tenant, const NewMemory& m);
     /// All or nothing, in one transaction; ids in input order.
     [[nodiscard]] base::Result<std::vector<std::int64_t>> put_many(std::string_view tenant,
-                                                                  std::span<const NewMemory> ms);
+                                                                   std::span<const NewMemory> ms);
     [[nodiscard]] base::Result<Memory> get(std::string_view tenant, std::int64_t id,
                                            bool include_embedding = false);
     [[nodiscard]] base::Result<Memory> update(std::string_view tenant, std::int64_t id,
@@ -126,8 +126,8 @@ public:
                                                   const MemoryListQuery& q);
     /// Pinned memories of the namespaces (empty → all), oldest first, at most `limit`.
     [[nodiscard]] base::Result<std::vector<Memory>> pinned(std::string_view tenant,
-                                                          std::span<const std::string> namespaces,
-                                                          std::size_t limit = 100);
+                                                           std::span<const std::string> namespaces,
+                                                           std::size_t limit = 100);
     [[nodiscard]] base::Result<std::int64_t> count(std::string_view tenant,
                                                    std::span<const std::string> namespaces = {});
     /// Hard delete: the row, its vector and its keyword-index entry. False when absent.

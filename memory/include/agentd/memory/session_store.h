@@ -56,8 +56,8 @@ public:
                                                std::string_view metadata_json);
     /// Appends `text` to the rolling summary (never rewriting what is there) and records that
     /// it now covers turns up to `through_seq` (must not go backwards: invalid_argument).
-    [[nodiscard]] base::Result<Session> append_summary(std::string_view tenant,
-                                                       std::string_view id, std::string_view text,
+    [[nodiscard]] base::Result<Session> append_summary(std::string_view tenant, std::string_view id,
+                                                       std::string_view text,
                                                        std::int64_t through_seq);
     /// Replaces the summary wholesale (compaction; breaks the cached prefix once).
     [[nodiscard]] base::Result<Session> replace_summary(std::string_view tenant,

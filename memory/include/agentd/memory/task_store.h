@@ -82,8 +82,8 @@ struct TaskGet {
 };
 
 struct TaskListQuery {
-    std::string context_id;                // "" → any
-    std::optional<TaskState> state;         // nullopt → any
+    std::string context_id;         // "" → any
+    std::optional<TaskState> state; // nullopt → any
     std::optional<std::int64_t> updated_after_ms;
     PageRequest page;
     TaskGet detail{std::size_t{0}, false}; // lists carry no history/artifacts by default
@@ -119,9 +119,8 @@ public:
     [[nodiscard]] base::Result<void> set_metadata(std::string_view tenant, std::string_view id,
                                                   std::string_view metadata_json);
     /// Appends a message to the history; returns its seq.
-    [[nodiscard]] base::Result<std::int64_t> append_history(std::string_view tenant,
-                                                            std::string_view id,
-                                                            std::string_view message_json);
+    [[nodiscard]] base::Result<std::int64_t>
+    append_history(std::string_view tenant, std::string_view id, std::string_view message_json);
     /// Adds or replaces an artifact by artifact_id; with `append` the parts are appended to an
     /// existing artifact's parts (A2A artifact-update append=true).
     [[nodiscard]] base::Result<Artifact> put_artifact(std::string_view tenant,
@@ -137,14 +136,12 @@ public:
     /// Push-notification configs of a task. put: id empty → a generated id; replaces same id.
     [[nodiscard]] base::Result<PushConfig> put_push_config(std::string_view tenant,
                                                            const PushConfig& config);
-    [[nodiscard]] base::Result<PushConfig> get_push_config(std::string_view tenant,
-                                                           std::string_view task_id,
-                                                           std::string_view id);
-    [[nodiscard]] base::Result<std::vector<PushConfig>>
-    list_push_configs(std::string_view tenant, std::string_view task_id);
-    [[nodiscard]] base::Result<bool> remove_push_config(std::string_view tenant,
-                                                        std::string_view task_id,
-                                                        std::string_view id);
+    [[nodiscard]] base::Result<PushConfig>
+    get_push_config(std::string_view tenant, std::string_view task_id, std::string_view id);
+    [[nodiscard]] base::Result<std::vector<PushConfig>> list_push_configs(std::string_view tenant,
+                                                                          std::string_view task_id);
+    [[nodiscard]] base::Result<bool>
+    remove_push_config(std::string_view tenant, std::string_view task_id, std::string_view id);
 
 private:
     detail::DatabaseImpl& db_;

@@ -21,7 +21,7 @@ class DatabaseImpl;
 }
 
 struct ToolRecord {
-    std::string name;               // [A-Za-z0-9_.-]{1,128}
+    std::string name; // [A-Za-z0-9_.-]{1,128}
     std::string description;
     std::string input_schema_json;  // JSON Schema object
     std::string output_schema_json; // "" when none

@@ -219,6 +219,16 @@ void HttpConnection::close() {
     impl_->stream.close();
 }
 
+HttpRequest make_request(std::string method, std::string target, std::string body,
+                         std::vector<std::pair<std::string, std::string>> headers) {
+    HttpRequest r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    return r;
+}
+
 HttpResponse http_request(std::uint16_t port, const HttpRequest& request) {
     HttpConnection c(port);
     return c.request(request);

@@ -42,6 +42,10 @@ struct HttpResponse {
     [[nodiscard]] bool has_header(std::string_view name) const;
 };
 
+/// A request value (designated initializers trip -Wmissing-field-initializers).
+HttpRequest make_request(std::string method, std::string target, std::string body = {},
+                         std::vector<std::pair<std::string, std::string>> headers = {});
+
 class HttpConnection {
 public:
     /// Connects to 127.0.0.1:port.

@@ -1,4 +1,5 @@
 #include "agentd/inference/grammar.h"
+#include "agentd/inference/tokenizer.h"
 
 #include <algorithm>
 #include <numeric>
@@ -85,6 +86,24 @@ GrammarVocabulary::build(std::vector<std::string> token_bytes, std::vector<bool>
         stack.push_back(open(lo, end, depth, b)); // may invalidate f
     }
     return v;
+}
+
+std::shared_ptr<const GrammarVocabulary> GrammarVocabulary::from_tokenizer(const Tokenizer& tok) {
+    const auto n = static_cast<std::int32_t>(tok.vocab_size());
+    std::vector<std::string> bytes(static_cast<std::size_t>(n));
+    std::vector<bool> special(static_cast<std::size_t>(n), false);
+    std::vector<std::int32_t> eos;
+    constexpr std::uint32_t kNotText =
+        token_attr::control | token_attr::unknown | token_attr::unused;
+    for (std::int32_t id = 0; id < n; ++id) {
+        bool is_special = (tok.attributes(id) & kNotText) != 0;
+        special[static_cast<std::size_t>(id)] = is_special;
+        bytes[static_cast<std::size_t>(id)] = std::string(tok.piece(id, is_special));
+        if (tok.is_eog(id)) {
+            eos.push_back(id);
+        }
+    }
+    return build(std::move(bytes), std::move(special), std::move(eos));
 }
 
 bool GrammarVocabulary::is_eos(std::int32_t id) const {

@@ -34,6 +34,8 @@
 
 namespace agentd::inference {
 
+class Tokenizer;
+
 namespace grammar {
 struct Program;
 class Builder;
@@ -88,6 +90,12 @@ public:
     [[nodiscard]] static std::shared_ptr<const GrammarVocabulary>
     build(std::vector<std::string> token_bytes, std::vector<bool> special,
           std::vector<std::int32_t> eos);
+
+    /// The vocabulary of a model's tokenizer: token bytes as generated (byte-level BPE decoded,
+    /// SentencePiece "▁" as space, byte tokens as their byte), control/unknown/unused tokens
+    /// as special (their text kept for grammars that name them), end-of-generation tokens as eos.
+    [[nodiscard]] static std::shared_ptr<const GrammarVocabulary>
+    from_tokenizer(const Tokenizer& tokenizer);
 
     [[nodiscard]] std::int32_t size() const noexcept {
         return static_cast<std::int32_t>(token_bytes_.size());

@@ -266,6 +266,55 @@ private:
         case ExprKind::token:
             edge(from, Edge::Kind::token, 0, 0, to, token_index(x.text));
             return;
+        case ExprKind::until:
+            build_until(x.text, from, to);
+            return;
+        }
+    }
+
+    // Text without `term` (ASCII): the KMP automaton over code points, every state accepting.
+    // State i means "the last i characters are term's first i"; reaching term.size() is not
+    // allowed. Non-ASCII characters reset to state 0.
+    void build_until(const std::string& term, int from, int to) {
+        if (term.empty() || !std::all_of(term.begin(), term.end(), [](char c) {
+                return static_cast<unsigned char>(c) < 0x80;
+            })) {
+            throw CompileError{"an 'until' terminator must be non-empty ASCII"};
+        }
+        const std::size_t k = term.size();
+        std::vector<int> q(k);
+        for (std::size_t i = 0; i < k; ++i) {
+            q[i] = new_state();
+        }
+        eps(from, q[0]);
+        // KMP failure function.
+        std::vector<std::size_t> fail(k + 1, 0);
+        for (std::size_t i = 1, j = 0; i < k; ++i) {
+            while (j > 0 && term[i] != term[j]) {
+                j = fail[j];
+            }
+            if (term[i] == term[j]) {
+                ++j;
+            }
+            fail[i + 1] = j;
+        }
+        auto next = [&](std::size_t state, char c) {
+            while (state > 0 && term[state] != c) {
+                state = fail[state];
+            }
+            return term[state] == c ? state + 1 : 0;
+        };
+        CodePointSet non_ascii = CodePointSet::of({{0x80, 0x10FFFF}});
+        for (std::size_t i = 0; i < k; ++i) {
+            eps(q[i], to);
+            for (int b = 0; b < 0x80; ++b) {
+                std::size_t n = next(i, static_cast<char>(b));
+                if (n < k) {
+                    edge(q[i], Edge::Kind::byte, static_cast<std::uint8_t>(b),
+                         static_cast<std::uint8_t>(b), q[n], -1);
+                }
+            }
+            build_chars(non_ascii, q[i], q[0]);
         }
     }
 

@@ -188,6 +188,13 @@ ExprId Builder::ref(RuleId rule) {
     return add(std::move(e));
 }
 
+ExprId Builder::until(std::string terminator) {
+    Expr e;
+    e.kind = ExprKind::until;
+    e.text = std::move(terminator);
+    return add(std::move(e));
+}
+
 ExprId Builder::token(std::string text) {
     Expr e;
     e.kind = ExprKind::token;

@@ -37,6 +37,7 @@ enum class ExprKind : std::uint8_t {
     repeat,   ///< child repeated min..max times (max < 0: unbounded)
     ref,      ///< rule `rule`
     token,    ///< a special token, by its text (`text`); matched by token id, not by bytes
+    until,    ///< any UTF-8 text that does not contain `text` (an ASCII terminator)
 };
 
 struct Expr {
@@ -82,6 +83,8 @@ public:
     ExprId plus(ExprId child) { return repeat(child, 1, -1); }
     ExprId ref(RuleId rule);
     ExprId token(std::string text);
+    /// Text not containing `terminator` (ASCII), e.g. the body of a <think> block.
+    ExprId until(std::string terminator);
 
     [[nodiscard]] const Expr& expr(ExprId id) const { return exprs_[static_cast<std::size_t>(id)]; }
     [[nodiscard]] const std::vector<Rule>& rules() const { return rules_; }

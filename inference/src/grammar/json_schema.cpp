@@ -237,6 +237,7 @@ ExprId JsonSchemaCompiler::literal(const Value& v) {
 
 base::Result<ExprId> JsonSchemaCompiler::compile(const Value& s) {
     root_ = &s;
+    refs_.clear(); // "#..." pointers are relative to this document
     try {
         return schema(s, "", 0);
     } catch (const Failure& f) {

@@ -439,6 +439,16 @@ SampledToken Sampler::sample(std::span<const float> logits, TokenBitmaskView all
     return out;
 }
 
+std::int32_t Sampler::argmax(std::span<const float> logits) noexcept {
+    std::int32_t best = 0;
+    for (std::size_t i = 1; i < logits.size(); ++i) {
+        if (logits[i] > logits[static_cast<std::size_t>(best)]) {
+            best = static_cast<std::int32_t>(i);
+        }
+    }
+    return best;
+}
+
 std::uint64_t random_seed() {
     std::random_device rd;
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();

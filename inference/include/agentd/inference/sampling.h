@@ -85,6 +85,9 @@ public:
     /// returned (the grammar layer guarantees a non-empty mask; this keeps a bug from hanging).
     [[nodiscard]] SampledToken sample(std::span<const float> logits, TokenBitmaskView allowed = {});
 
+    /// The index of the largest logit (lowest index on ties).
+    [[nodiscard]] static std::int32_t argmax(std::span<const float> logits) noexcept;
+
     [[nodiscard]] const SamplingParams& params() const noexcept { return params_; }
     [[nodiscard]] std::int32_t n_vocab() const noexcept { return n_vocab_; }
 

@@ -39,8 +39,8 @@ public:
     Object& operator=(Object&& other) noexcept;
     ~Object();
 
-    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
-    [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept;
+    [[nodiscard]] bool empty() const noexcept;
     [[nodiscard]] const Value* find(std::string_view key) const;
     [[nodiscard]] Value* find(std::string_view key);
     [[nodiscard]] bool contains(std::string_view key) const { return find(key) != nullptr; }
@@ -51,11 +51,13 @@ public:
     /// Removes `key`; returns whether it was present. O(n).
     bool erase(std::string_view key);
 
-    [[nodiscard]] auto begin() const noexcept { return entries_.begin(); }
-    [[nodiscard]] auto end() const noexcept { return entries_.end(); }
-    [[nodiscard]] auto begin() noexcept { return entries_.begin(); }
-    [[nodiscard]] auto end() noexcept { return entries_.end(); }
-    [[nodiscard]] const Entry& at(std::size_t i) const { return entries_[i]; }
+    using const_iterator = std::vector<Entry>::const_iterator;
+    using iterator = std::vector<Entry>::iterator;
+    [[nodiscard]] const_iterator begin() const noexcept;
+    [[nodiscard]] const_iterator end() const noexcept;
+    [[nodiscard]] iterator begin() noexcept;
+    [[nodiscard]] iterator end() noexcept;
+    [[nodiscard]] const Entry& at(std::size_t i) const;
 
     friend bool operator==(const Object& a, const Object& b);
 
@@ -125,6 +127,29 @@ public:
 private:
     std::variant<std::monostate, bool, std::int64_t, double, std::string, Array, Object> data_;
 };
+
+// Object's container accessors need Value complete (libc++/clang instantiate eagerly).
+inline std::size_t Object::size() const noexcept {
+    return entries_.size();
+}
+inline bool Object::empty() const noexcept {
+    return entries_.empty();
+}
+inline Object::const_iterator Object::begin() const noexcept {
+    return entries_.begin();
+}
+inline Object::const_iterator Object::end() const noexcept {
+    return entries_.end();
+}
+inline Object::iterator Object::begin() noexcept {
+    return entries_.begin();
+}
+inline Object::iterator Object::end() noexcept {
+    return entries_.end();
+}
+inline const Object::Entry& Object::at(std::size_t i) const {
+    return entries_[i];
+}
 
 /// The name of a kind ("null", "boolean", "integer", "number", "string", "array", "object").
 [[nodiscard]] const char* kind_name(Value::Kind kind) noexcept;

@@ -15,6 +15,7 @@
 #include <future>
 #include <memory>
 #include <thread>
+#include <vector>
 
 namespace agentd::gateway::testing {
 
@@ -51,12 +52,19 @@ public:
             app_->request_stop(); // second request: skip the grace period
             thread_.join();
         }
+        // Writers and streams the test still holds must be released while the io_context
+        // lives (like any Asio object, they must not outlive it).
+        for (auto& f : teardown_) {
+            f();
+        }
         app_.reset();
         std::error_code ec;
         std::filesystem::remove_all(data_dir_, ec);
     }
 
     [[nodiscard]] std::uint16_t port() const { return app_->port(); }
+    /// Runs `f` after the server stopped and before it is destroyed (release held writers).
+    void add_teardown(std::function<void()> f) { teardown_.push_back(std::move(f)); }
     app::App& app() { return *app_; }
 
     /// Requests a graceful stop and waits (bounded) for run() to return its status; -1 if it
@@ -84,6 +92,7 @@ private:
     std::unique_ptr<app::App> app_;
     std::future<int> result_;
     std::thread thread_;
+    std::vector<std::function<void()>> teardown_;
 };
 
 } // namespace agentd::gateway::testing

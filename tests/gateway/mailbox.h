@@ -32,6 +32,12 @@ public:
         return value;
     }
 
+    /// Drops every queued item (writers and streams must go before the server's io_context).
+    void clear() {
+        std::lock_guard lock(mutex_);
+        items_.clear();
+    }
+
     std::size_t size() const {
         std::lock_guard lock(mutex_);
         return items_.size();

@@ -60,6 +60,7 @@ TEST(ServerBehaviourTest, PipelinedResponsesKeepRequestOrder) {
                              held.put({std::string(r.path_param("n").value_or("")), std::move(w)});
                          });
     });
+    server.add_teardown([&] { held.clear(); });
     HttpConnection c(server.port());
     c.send_raw("GET /later/1 HTTP/1.1\r\nHost: x\r\n\r\n"
                "GET /later/2 HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -112,6 +113,10 @@ TEST(ServerBehaviourTest, ClientGoneIsReportedToWaitingHandlers) {
             w->on_client_gone([&gone] { gone.put(1); });
             held.put(std::move(w));
         });
+    });
+    server.add_teardown([&] {
+        held.clear();
+        gone.clear();
     });
     std::optional<http::ResponseWriterPtr> writer;
     {
@@ -172,6 +177,7 @@ TEST(ServerBehaviourTest, ShutdownLetsInFlightRequestsFinish) {
         ctx.router().add("GET", "/slow",
                          [&held](http::Request&&, http::ResponseWriterPtr w) { held.put(w); });
     });
+    server.add_teardown([&] { held.clear(); });
     HttpConnection c(server.port());
     c.send(itest::make_request("GET", "/slow"));
     auto w = held.take();
@@ -199,6 +205,10 @@ TEST(ServerBehaviourTest, ShutdownGraceExpiryClosesStuckRequests) {
             held.put(w);
         });
     });
+    server.add_teardown([&] {
+        held.clear();
+        gone.clear();
+    });
     HttpConnection c(server.port());
     c.send(itest::make_request("GET", "/never"));
     auto w = held.take();
@@ -218,6 +228,7 @@ TEST(ServerBehaviourTest, ReadinessReportsChecksAndShutdown) {
         ctx.router().add("GET", "/slow",
                          [&held](http::Request&&, http::ResponseWriterPtr w) { held.put(w); });
     });
+    server.add_teardown([&] { held.clear(); });
     auto r = itest::http_get(server.port(), "/readyz");
     EXPECT_EQ(r.status, 503u);
     EXPECT_EQ(r.body, R"({"status":"not_ready","checks":{"db":"not open yet"}})");

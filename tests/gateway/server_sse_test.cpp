@@ -57,6 +57,10 @@ void add_sse_route(app::AppContext& ctx, Probe& probe) {
 TEST(ServerSseTest, EventsArriveInOrderAndTheStreamEnds) {
     Probe probe;
     InProcessServer server(test_config(), [&](app::AppContext& ctx) { add_sse_route(ctx, probe); });
+    server.add_teardown([&] {
+        probe.streams.clear();
+        probe.events.clear();
+    });
     HttpConnection c(server.port());
     c.send(itest::make_request("GET", "/sse"));
     const auto head = c.read_head();
@@ -102,6 +106,10 @@ TEST(ServerSseTest, IdleStreamsGetHeartbeats) {
     cfg.limits.sse_heartbeat = 20ms;
     InProcessServer server(std::move(cfg),
                            [&](app::AppContext& ctx) { add_sse_route(ctx, probe); });
+    server.add_teardown([&] {
+        probe.streams.clear();
+        probe.events.clear();
+    });
     HttpConnection c(server.port());
     c.send(itest::make_request("GET", "/sse"));
     (void)c.read_head();
@@ -118,6 +126,10 @@ TEST(ServerSseTest, IdleStreamsGetHeartbeats) {
 TEST(ServerSseTest, ClientDisconnectFiresCallbacksOnce) {
     Probe probe;
     InProcessServer server(test_config(), [&](app::AppContext& ctx) { add_sse_route(ctx, probe); });
+    server.add_teardown([&] {
+        probe.streams.clear();
+        probe.events.clear();
+    });
     {
         HttpConnection c(server.port());
         c.send(itest::make_request("GET", "/sse"));
@@ -162,6 +174,10 @@ TEST(ServerSseTest, QueueCapMakesSendFailWhileTheStreamWaits) {
             s->close();
         });
     });
+    server.add_teardown([&] {
+        held.clear();
+        accepted.clear();
+    });
     HttpConnection c(server.port());
     c.send_raw("GET /hold HTTP/1.1\r\nHost: localhost\r\n\r\n"
                "GET /burst HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -179,6 +195,10 @@ TEST(ServerSseTest, QueueCapMakesSendFailWhileTheStreamWaits) {
 TEST(ServerSseTest, ShutdownEndsOpenStreamsCleanly) {
     Probe probe;
     InProcessServer server(test_config(), [&](app::AppContext& ctx) { add_sse_route(ctx, probe); });
+    server.add_teardown([&] {
+        probe.streams.clear();
+        probe.events.clear();
+    });
     HttpConnection c(server.port());
     c.send(itest::make_request("GET", "/sse"));
     (void)c.read_head();
@@ -199,6 +219,10 @@ TEST(ServerSseTest, ShutdownEndsOpenStreamsCleanly) {
 TEST(ServerSseTest, HeadRequestGetsOnlyTheHead) {
     Probe probe;
     InProcessServer server(test_config(), [&](app::AppContext& ctx) { add_sse_route(ctx, probe); });
+    server.add_teardown([&] {
+        probe.streams.clear();
+        probe.events.clear();
+    });
     HttpConnection c(server.port());
     const auto r = c.request(itest::make_request("HEAD", "/sse"));
     EXPECT_EQ(r.status, 200u);

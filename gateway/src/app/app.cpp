@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
@@ -66,16 +67,21 @@ struct App::Impl {
     std::unique_ptr<http::OriginPolicy> origin;
     std::unique_ptr<AppContext> context;
     http::BoundAddress bound;
-    std::optional<net::signal_set> signals;
-    net::steady_timer grace_timer;
+    /// Serializes the App's own control flow (signals, shutdown, grace timer, drained).
+    net::strand<net::io_context::executor_type> control;
+    std::optional<net::basic_signal_set<net::strand<net::io_context::executor_type>>> signals;
+    net::basic_waitable_timer<std::chrono::steady_clock,
+                              net::wait_traits<std::chrono::steady_clock>,
+                              net::strand<net::io_context::executor_type>>
+        grace_timer;
     net::executor_work_guard<net::io_context::executor_type> work;
-    bool shutting_down = false; // io thread only (begin_shutdown runs on the io_context)
+    bool shutting_down = false; // control strand only
 
     Impl(config::Config c, AppOptions o)
         : config(std::move(c)), options(std::move(o)), io(static_cast<int>(config.io_threads)),
           blocking(config.blocking_threads), auth(config.api_keys),
-          pipeline(routes, auth, metrics, config.access_log), grace_timer(io),
-          work(io.get_executor()) {}
+          pipeline(routes, auth, metrics, config.access_log), control(net::make_strand(io)),
+          grace_timer(control), work(io.get_executor()) {}
 
     void begin_shutdown();
     void on_drained();
@@ -113,7 +119,7 @@ void App::Impl::begin_shutdown() {
             log::log_event(log::Level::error, "shutdown callback failed", {{"error", e.what()}});
         }
     }
-    server->shutdown([this] { net::post(io, [this] { on_drained(); }); });
+    server->shutdown([this] { net::post(control, [this] { on_drained(); }); });
     grace_timer.expires_after(config.shutdown_grace);
     grace_timer.async_wait([this](boost::system::error_code ec) {
         if (ec) {
@@ -186,7 +192,7 @@ App::App(config::Config config, AppOptions options)
     if (m.options.handle_signals) {
         // Installed before the caller announces the address, so that a SIGTERM sent as soon as
         // "listening on" appears is already a graceful stop (delivered once run() starts).
-        m.signals.emplace(m.io, SIGINT, SIGTERM);
+        m.signals.emplace(m.control, SIGINT, SIGTERM);
         m.wait_signal();
     }
 }
@@ -231,7 +237,7 @@ int App::run() {
 }
 
 void App::request_stop() {
-    net::post(impl_->io, [m = impl_.get()] { m->begin_shutdown(); });
+    net::post(impl_->control, [m = impl_.get()] { m->begin_shutdown(); });
 }
 
 } // namespace agentd::gateway::app

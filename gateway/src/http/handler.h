@@ -9,6 +9,12 @@
 /// connection alive until the response is complete or the stream is closed, and tells the
 /// handler when the client goes away (`on_close`). Handlers must not throw; the server catches
 /// anything that escapes, logs it and answers 500 with a JSON body.
+///
+/// Lifetime: a writer or stream refers to its connection, which lives on the App's io_context;
+/// like any Asio object it must not outlive the App. Drop them when they end (on_close /
+/// on_client_gone), and keep long-lived holders in objects given to AppContext::keep(), which the
+/// App destroys before its io_context. A writer dropped without an answer makes the server
+/// answer 500; a stream dropped while open is ended cleanly.
 
 #include <chrono>
 #include <cstdint>

@@ -236,57 +236,73 @@ bool HttpSession::check_header() {
     return true;
 }
 
+namespace {
+
+/// The exchange record of a parsed request (strand-side bookkeeping for its response).
+std::shared_ptr<Exchange> make_exchange(const bhttp::request<bhttp::string_body>& msg,
+                                        const std::string& remote, std::uint64_t request_bytes,
+                                        bool keep_alive) {
+    auto ex = std::make_shared<Exchange>();
+    ex->method = std::string(msg.method_string());
+    ex->target = std::string(msg.target());
+    ex->remote = remote;
+    ex->head = msg.method() == bhttp::verb::head;
+    ex->http10 = msg.version() < 11;
+    ex->request_bytes = request_bytes;
+    ex->started = Clock::now();
+    ex->close_after = !keep_alive;
+    const auto client_id = msg.find("X-Request-Id");
+    ex->request_id = request_id_for(client_id == msg.end()
+                                        ? std::nullopt
+                                        : std::optional<std::string_view>(client_id->value()));
+    return ex;
+}
+
+/// Why the request cannot be routed (missing Host, unusable target), or nullopt. On success
+/// fills path and query of `req`.
+std::optional<std::string> parse_target(const bhttp::request<bhttp::string_body>& msg,
+                                        Request& req) {
+    if (msg.version() >= 11 && msg.count(bhttp::field::host) != 1) {
+        return "HTTP/1.1 requests need exactly one Host header";
+    }
+    const auto parts = split_request_target(req.target);
+    if (!parts) {
+        return "request target must be an absolute path (origin-form)";
+    }
+    auto path = percent_decode(parts->first);
+    if (!path) {
+        return "malformed percent-encoding in the request path";
+    }
+    req.path = std::move(*path);
+    req.query = std::string(parts->second);
+    return std::nullopt;
+}
+
+} // namespace
+
 void HttpSession::dispatch_request() {
     auto msg = parser_->release();
     parser_.reset();
     phase_ = ReadPhase::none;
     continue_wanted_ = false;
 
-    auto ex = std::make_shared<Exchange>();
-    ex->method = std::string(msg.method_string());
-    ex->target = std::string(msg.target());
-    ex->remote = remote_;
-    ex->head = msg.method() == bhttp::verb::head;
-    ex->http10 = msg.version() < 11;
-    ex->request_bytes = request_bytes_;
-    ex->started = Clock::now();
     const bool keep_alive = msg.keep_alive() && !shutting_down_;
-    ex->close_after = !keep_alive;
-    const auto client_id = msg.find("X-Request-Id");
-    ex->request_id = request_id_for(client_id == msg.end()
-                                        ? std::nullopt
-                                        : std::optional<std::string_view>(client_id->value()));
+    auto ex = make_exchange(msg, remote_, request_bytes_, keep_alive);
     pending_.push_back(ex);
     if (!keep_alive) {
         read_closed_ = true;
     }
 
-    const auto early_error = [&](std::string message) {
-        ex->close_after = true;
-        read_closed_ = true;
-        (void)ex->claim_answer();
-        deliver(ex, Response::error(400, "bad_request", message));
-    };
-    if (!ex->http10 && msg.count(bhttp::field::host) != 1) {
-        early_error("HTTP/1.1 requests need exactly one Host header");
-        return;
-    }
-    const auto parts = split_request_target(ex->target);
-    if (!parts) {
-        early_error("request target must be an absolute path (origin-form)");
-        return;
-    }
-    auto path = percent_decode(parts->first);
-    if (!path) {
-        early_error("malformed percent-encoding in the request path");
-        return;
-    }
-
     Request req;
     req.method = ex->method;
     req.target = ex->target;
-    req.path = std::move(*path);
-    req.query = std::string(parts->second);
+    if (auto why = parse_target(msg, req)) {
+        ex->close_after = true;
+        read_closed_ = true;
+        (void)ex->claim_answer();
+        deliver(ex, Response::error(400, "bad_request", *why));
+        return;
+    }
     for (const auto& field : msg) {
         req.headers.add(std::string(field.name_string()), std::string(field.value()));
     }

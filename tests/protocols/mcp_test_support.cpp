@@ -265,6 +265,11 @@ std::vector<std::shared_ptr<RequestContext>> TestTools::slow_calls() const {
     return slow_;
 }
 
+void TestTools::forget_slow_calls() {
+    std::lock_guard lock(mu_);
+    slow_.clear();
+}
+
 int TestTools::cancellations() const {
     std::lock_guard lock(mu_);
     return cancelled_;
@@ -372,6 +377,11 @@ Harness::Harness(ServerOptions options, bool stdio, int generated_tools)
     providers.prompts.push_back(prompts);
     server = Server::create(options, providers, timers);
     connection = server->connect(Caller{}, sink, stdio);
+}
+
+Harness::~Harness() {
+    connection->close();
+    tools->forget_slow_calls();
 }
 
 std::shared_ptr<RecordingChannel> Harness::send(const json& message) {

@@ -81,6 +81,8 @@ public:
     /// Contexts of `slow` calls, in call order.
     std::vector<std::shared_ptr<RequestContext>> slow_calls() const;
     int cancellations() const;
+    /// Drops the kept contexts (they hold the server, which holds this catalogue).
+    void forget_slow_calls();
 
 private:
     std::shared_ptr<const std::vector<ToolInfo>> tools_;
@@ -118,6 +120,9 @@ public:
 /// A server with the test providers, and one connection to it.
 struct Harness {
     explicit Harness(ServerOptions options = {}, bool stdio = false, int generated_tools = 0);
+    ~Harness();
+    Harness(const Harness&) = delete;
+    Harness& operator=(const Harness&) = delete;
 
     /// Sends a request (or any message) on the connection; returns its channel.
     std::shared_ptr<RecordingChannel> send(const json& message);

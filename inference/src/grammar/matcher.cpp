@@ -159,6 +159,80 @@ void GrammarMatcher::compact_if_large() {
     history_.assign(1, cur);
 }
 
+// Scratch of one mask computation.
+struct GrammarMatcher::FillState {
+    std::vector<std::int32_t> pending; // configuration sets still to add
+    std::unordered_set<std::int32_t> sets_done;
+    std::unordered_set<std::uint64_t> walks_done;            // (trie node, set) pairs walked
+    std::vector<std::pair<std::int32_t, std::int32_t>> walk; // (trie node, set) stack
+};
+
+// Tokens below trie node `from` that the continuation `set` accepts, by a direct walk.
+void GrammarMatcher::walk_subtree(std::span<std::uint32_t> mask, std::int32_t from,
+                                  std::int32_t set, FillState& st) {
+    const auto& trie = grammar_->vocab().trie();
+    const auto& trie_tokens = grammar_->vocab().trie_tokens();
+    st.walk.clear();
+    st.walk.emplace_back(from, set);
+    while (!st.walk.empty()) {
+        auto [node, s] = st.walk.back();
+        st.walk.pop_back();
+        for (std::int32_t c = node + 1; c < trie[static_cast<std::size_t>(node)].end;
+             c = trie[static_cast<std::size_t>(c)].end) {
+            std::int32_t next = tables_->step(s, trie[static_cast<std::size_t>(c)].byte);
+            if (next == grammar::Tables::kDead) {
+                continue;
+            }
+            const auto& n = trie[static_cast<std::size_t>(c)];
+            for (std::int32_t k = n.first_token; k < n.last_token; ++k) {
+                set_bit(mask, trie_tokens[static_cast<std::size_t>(k)]);
+            }
+            if (!tables_->set(next).cores.empty()) {
+                st.walk.emplace_back(c, next);
+            }
+        }
+    }
+}
+
+// One configuration's contribution: its cached context-free tokens, its special tokens, and
+// the tokens that continue in the caller where its rule can end.
+void GrammarMatcher::add_core(std::span<std::uint32_t> mask, const grammar::Config& core,
+                              FillState& st) {
+    const grammar::MaskEntry& e = grammar_->cache().entry(core.state);
+    for (std::size_t w = 0; w < e.bits.size(); ++w) {
+        mask[w] |= e.bits[w];
+    }
+    for (std::int32_t id : e.ids) {
+        set_bit(mask, id);
+    }
+    const auto& prog = grammar_->program();
+    const grammar::State& state = prog.states[static_cast<std::size_t>(core.state)];
+    for (std::int32_t k = 0; k < state.num_edges; ++k) {
+        const grammar::Edge& edge = prog.edges[static_cast<std::size_t>(state.first_edge + k)];
+        if (edge.kind == grammar::Edge::Kind::token && grammar_->token_id(edge.arg) >= 0) {
+            set_bit(mask, grammar_->token_id(edge.arg));
+        }
+    }
+    if (e.exits.empty() || core.stack == 0) {
+        return; // at the root, ending the rule ends the grammar: only EOS follows
+    }
+    std::int32_t parent = tables_->pop(core.stack);
+    if (parent == grammar::Tables::kDead) {
+        return;
+    }
+    for (std::int32_t node : e.exits) {
+        if (node == 0) {
+            st.pending.push_back(parent); // the caller continues from scratch: its cache applies
+            continue;
+        }
+        auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(node)) << 32) |
+                   static_cast<std::uint32_t>(parent);
+        if (st.walks_done.insert(key).second) {
+            walk_subtree(mask, node, parent, st);
+        }
+    }
+}
+
 void GrammarMatcher::fill_next_token_bitmask(std::span<std::uint32_t> mask) {
     AGENTD_CHECK(mask.size() >= mask_words(), "token mask too small for the vocabulary");
     std::fill(mask.begin(), mask.end(), 0u);
@@ -166,92 +240,23 @@ void GrammarMatcher::fill_next_token_bitmask(std::span<std::uint32_t> mask) {
         return;
     }
     const auto& vocab = grammar_->vocab();
-    const auto& trie = vocab.trie();
-    const auto& trie_tokens = vocab.trie_tokens();
-    const auto& prog = grammar_->program();
-    auto& cache = grammar_->cache();
-    std::unordered_set<std::int32_t> sets_done;
-    std::unordered_set<std::uint64_t> walks_done;
-    std::vector<std::pair<std::int32_t, std::int32_t>> walk; // (trie node, set)
-
-    // Tokens below trie node `from` that the continuation `set` accepts.
-    auto walk_subtree = [&](std::int32_t from, std::int32_t set) {
-        walk.clear();
-        walk.emplace_back(from, set);
-        while (!walk.empty()) {
-            auto [node, s] = walk.back();
-            walk.pop_back();
-            for (std::int32_t c = node + 1; c < trie[static_cast<std::size_t>(node)].end;
-                 c = trie[static_cast<std::size_t>(c)].end) {
-                std::int32_t next = tables_->step(s, trie[static_cast<std::size_t>(c)].byte);
-                if (next == grammar::Tables::kDead) {
-                    continue;
-                }
-                const auto& n = trie[static_cast<std::size_t>(c)];
-                for (std::int32_t k = n.first_token; k < n.last_token; ++k) {
-                    set_bit(mask, trie_tokens[static_cast<std::size_t>(k)]);
-                }
-                if (!tables_->set(next).cores.empty()) {
-                    walk.emplace_back(c, next);
-                }
-            }
-        }
-    };
-
-    std::vector<std::int32_t> pending{history_.back()};
-    while (!pending.empty()) {
-        std::int32_t set_id = pending.back();
-        pending.pop_back();
-        if (!sets_done.insert(set_id).second) {
+    FillState st;
+    st.pending.push_back(history_.back());
+    while (!st.pending.empty()) {
+        std::int32_t set_id = st.pending.back();
+        st.pending.pop_back();
+        if (!st.sets_done.insert(set_id).second) {
             continue;
         }
-        const grammar::ConfigSet& set = tables_->set(set_id);
-        if (set.ended) {
+        if (tables_->set(set_id).ended) {
             for (std::int32_t id : vocab.eos()) {
                 set_bit(mask, id);
             }
         }
-        // Copy: the walks below may grow the tables and move the set's storage.
-        std::vector<grammar::Config> cores = set.cores;
+        // Copy: the walks may grow the tables and move the set's storage.
+        std::vector<grammar::Config> cores = tables_->set(set_id).cores;
         for (const auto& core : cores) {
-            const grammar::MaskEntry& e = cache.entry(core.state);
-            if (!e.bits.empty()) {
-                for (std::size_t w = 0; w < e.bits.size(); ++w) {
-                    mask[w] |= e.bits[w];
-                }
-            }
-            for (std::int32_t id : e.ids) {
-                set_bit(mask, id);
-            }
-            const grammar::State& st = prog.states[static_cast<std::size_t>(core.state)];
-            for (std::int32_t k = 0; k < st.num_edges; ++k) {
-                const grammar::Edge& edge = prog.edges[static_cast<std::size_t>(st.first_edge + k)];
-                if (edge.kind == grammar::Edge::Kind::token) {
-                    std::int32_t id = grammar_->token_id(edge.arg);
-                    if (id >= 0) {
-                        set_bit(mask, id);
-                    }
-                }
-            }
-            if (e.exits.empty() || core.stack == 0) {
-                continue; // at the root, ending the rule ends the grammar: only EOS follows
-            }
-            std::int32_t parent = tables_->pop(core.stack);
-            if (parent == grammar::Tables::kDead) {
-                continue;
-            }
-            for (std::int32_t node : e.exits) {
-                if (node == 0) {
-                    pending.push_back(
-                        parent); // the caller continues from scratch: its cache applies
-                    continue;
-                }
-                auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(node)) << 32) |
-                           static_cast<std::uint32_t>(parent);
-                if (walks_done.insert(key).second) {
-                    walk_subtree(node, parent);
-                }
-            }
+            add_core(mask, core, st);
         }
     }
     // Bits past the vocabulary must stay clear.

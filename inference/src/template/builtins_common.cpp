@@ -50,7 +50,7 @@ std::vector<JVal> iterate(Interpreter& in, const JVal& v) {
     if (v.is_undefined()) {
         return {};
     }
-    in.fail("'" + std::string(type_name(v)) + "' object is not iterable");
+    in.fail(cat("'", type_name(v), "' object is not iterable"));
 }
 
 std::int64_t to_int(Interpreter& in, const JVal& v, std::string_view what) {

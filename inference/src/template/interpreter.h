@@ -84,6 +84,8 @@ private:
     JVal eval_getitem(const JVal& obj, const JVal& key, std::size_t pos);
     JVal eval_slice(const JVal& obj, const Expr& slice, Scope& scope);
     JVal eval_binary(const Expr& e, Scope& scope);
+    JVal eval_numeric(const std::string& op, const JVal& a, const JVal& b, std::size_t pos);
+    JVal repeat_sequence(const JVal& seq, std::int64_t n);
     JVal eval_compare(const Expr& e, Scope& scope);
     JVal eval_call(const Expr& e, Scope& scope);
     JVal eval_filter(const Expr& e, Scope& scope);

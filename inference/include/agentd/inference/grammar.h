@@ -37,6 +37,7 @@ namespace agentd::inference {
 class Tokenizer;
 
 namespace grammar {
+struct Config;
 struct Program;
 class Builder;
 class MaskCache;
@@ -192,8 +193,12 @@ public:
     [[nodiscard]] bool allows_for_test(std::int32_t token);
 
 private:
+    struct FillState;
     void compact_if_large();
     std::int32_t advance_bytes(std::int32_t set, std::string_view bytes);
+    void walk_subtree(std::span<std::uint32_t> mask, std::int32_t from, std::int32_t set,
+                      FillState& st);
+    void add_core(std::span<std::uint32_t> mask, const grammar::Config& core, FillState& st);
 
     std::shared_ptr<CompiledGrammar> grammar_;
     std::unique_ptr<grammar::Tables> tables_;

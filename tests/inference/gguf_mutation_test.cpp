@@ -129,7 +129,7 @@ TEST(GgufMutation, HugeCountsAtEveryOffset) {
     AGENTD_REQUIRE_SHARED(stories, "models/stories260K.gguf");
     auto image = synthetic_model(stories);
     Tally tally;
-    constexpr uint64_t kHuge[] = {~0ULL, 1ULL << 63, 1ULL << 40, 0x7FFFFFFFULL, 0xFFFFFFFFULL};
+    constexpr uint64_t kHuge[] = {~0ULL, 1ULL << 40, 0xFFFFFFFFULL};
     for (size_t i = 0; i + 8 <= image.size(); ++i) {
         uint8_t saved[8];
         std::memcpy(saved, image.data() + i, 8);

@@ -109,3 +109,32 @@ TEST(TokenizationReference, EveryModelEveryString) {
 
 } // namespace
 } // namespace agentd::inference
+
+namespace agentd::inference {
+namespace {
+
+// llama.cpp's server recorded the prompt ids and the completion text of every greedy case:
+// our prompt tokenization and our streamed decoding of its completion ids must match both.
+TEST(TokenizationReference, GreedyPromptsAndCompletionText) {
+    AGENTD_REQUIRE_SHARED(ref, "models/reference/stories260K.greedy.json");
+    AGENTD_REQUIRE_SHARED(path, "models/stories260K.gguf");
+    const Tokenizer tok = load(path);
+    const auto doc = nlohmann::json::parse(read_all(ref));
+    size_t n = 0;
+    for (const auto& c : doc.at("cases")) {
+        EXPECT_EQ(tok.tokenize(c.at("prompt").get<std::string>()),
+                  c.at("prompt_ids").get<std::vector<TokenId>>());
+        StreamDecoder decoder(tok);
+        std::string text;
+        for (const TokenId id : c.at("completion_ids").get<std::vector<TokenId>>()) {
+            text += decoder.push(id);
+        }
+        text += decoder.flush();
+        EXPECT_EQ(text, c.at("completion_text").get<std::string>());
+        ++n;
+    }
+    EXPECT_EQ(n, 8U);
+}
+
+} // namespace
+} // namespace agentd::inference

@@ -132,9 +132,6 @@ public:
     [[nodiscard]] base::Result<std::string> detokenize(std::span<const TokenId> ids,
                                                        DetokenizeOptions options = {}) const;
 
-    /// The internal representation (for StreamDecoder).
-    [[nodiscard]] const detail::Vocab& vocab_for_internal_use() const noexcept { return *vocab_; }
-
 private:
     explicit Tokenizer(std::unique_ptr<detail::Vocab> vocab) noexcept;
     std::unique_ptr<detail::Vocab> vocab_;

@@ -50,7 +50,6 @@ struct Context {
     CgroupHost cgroups;
     int template_sock = -1; ///< zygote's end of the warm interpreter's job socket
     bool template_ready = false;
-    std::uint64_t run_counter = 0;
 };
 
 } // namespace agentd::sandbox::detail

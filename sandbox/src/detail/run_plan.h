@@ -23,10 +23,13 @@ public:
     WireRequest request;
     RunCgroup cgroup;
 
-    /// Resolves the workspace and the program's location. `helpers` is the number of sandbox
-    /// processes sharing the program's user namespace and cgroup (cold 1 (+1 for the monitor
-    /// in the cgroup), warm 2).
+    /// Resolves the workspace and the program's location (minimal mode: writes the program
+    /// into a private temporary directory).
     bool prepare(std::string& why);
+    /// Sets the process limits (RLIMIT_NPROC and the pids cgroup) and the memory cgroup limit:
+    /// the program's max_procs plus the sandbox's own processes sharing its user namespace
+    /// (cold: init; warm: the slot and pid 1) and its cgroup (those, and the monitor when it
+    /// joined the cgroup).
     void set_helpers(std::uint32_t in_userns, std::uint32_t in_cgroup);
 
     /// The workspace as a detached mount for init to attach (bind workspaces with a private

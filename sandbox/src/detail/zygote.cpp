@@ -184,7 +184,6 @@ private:
             return false;
         }
         UniqueFd mine(pair[0]), theirs(pair[1]);
-        ++ctx_.run_counter;
         const pid_t pid = ::fork();
         if (pid == 0) {
             UniqueFd reply, memfd, stdin_src;
@@ -321,6 +320,12 @@ private:
             return;
         }
         warm_cgroups_.push_back(name);
+        // Only the newest can still be unused (at most warm_pool slots wait; runs remove their
+        // own): older names are forgotten, and any left over go with remove_runs() at exit.
+        const std::size_t keep = ctx_.config.warm_pool + ctx_.config.max_concurrent_runs + 8;
+        while (warm_cgroups_.size() > keep) {
+            warm_cgroups_.pop_front();
+        }
         const int fds[2] = {mem.get(), pids.get()};
         send_msg(template_sock_.get(), "CG " + name, fds, pids ? 2 : 1);
     }
@@ -372,7 +377,7 @@ private:
     int template_failures_ = 0;
     std::uint64_t next_template_ms_ = 0;
     std::uint64_t warm_counter_ = 0;
-    std::vector<std::string> warm_cgroups_;
+    std::deque<std::string> warm_cgroups_;
 };
 
 } // namespace

@@ -1,12 +1,17 @@
 #pragma once
 // The zygote: a small single-threaded process forked by Sandbox::create. It sets up what every
 // run shares (its private mount namespace holding the workspace tmpfs mounts, the cgroup parent,
-// the warm interpreter) and forks one monitor per run. Forking this small process instead of
-// agentd keeps per-run start-up cheap and independent of agentd's size and threads.
+// the warm interpreter), keeps `prestarted_runs` cold sandboxes ready (cold_slot.h) and hands
+// each run to one of them, or to a new monitor for the warm interpreter. Forking this small
+// process instead of agentd keeps per-run start-up cheap and independent of agentd's size and
+// threads. The warm interpreter asks it for one fresh cgroup per pre-forked slot ("NEED";
+// answered "CG <name>" + cgroup.procs descriptors, or "CG -" without cgroups).
 //
 // Control protocol (SOCK_SEQPACKET, one message per request, descriptors attached):
 //   zygote -> agentd once:  "HELLO <mode> <clone_flags> <userns> <cgroup> <ws_tmpfs> <seccomp>"
-//   "RUN" + [reply, memfd(, stdin)]   start a run; the monitor answers on `reply`
+//   "RUN C" | "RUN W" + [reply, memfd(, stdin)]   start a run, cold or on the warm
+//                                    interpreter; its monitor answers on `reply` ("BUSY" when
+//                                    max_queued_runs wait already)
 //   "WSC <id> <bytes>" + [reply]     create a workspace; "OK" + [O_PATH dir fd] | "ER <errc> <why>"
 //   "WSR <id>" + [reply]             remove a workspace; "OK" | "ER <errc> <why>"
 //   "WRM" + [reply]                  "OK 1" when the warm interpreter accepts runs, else "OK 0"

@@ -37,6 +37,7 @@ struct Options {
     std::string metric = "l2";
     std::string data, queries_file, ground_truth;
     std::string durability = "full";
+    std::string save_data; // directory: write the base/query/ground-truth files vecdata.py names
     unsigned threads = 0;
 };
 
@@ -74,6 +75,8 @@ Options parse(const cli::Args& args) {
             o.ground_truth = next(i);
         } else if (a == "--durability") {
             o.durability = next(i);
+        } else if (a == "--save-data") {
+            o.save_data = next(i);
         } else if (a == "--threads") {
             o.threads = static_cast<unsigned>(std::stoul(next(i)));
         } else {
@@ -118,6 +121,16 @@ std::vector<T> read_file(const std::string& path, std::size_t row_len, std::size
     f.seekg(0);
     f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(bytes));
     return out;
+}
+
+template <class T>
+void write_file(const std::filesystem::path& path, const std::vector<T>& data) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(data.data()),
+            static_cast<std::streamsize>(data.size() * sizeof(T)));
+    if (!f) {
+        throw std::runtime_error("bench vector: cannot write " + path.string());
+    }
 }
 
 void parallel(std::size_t count, const std::function<void(std::size_t, std::size_t)>& fn) {
@@ -245,6 +258,19 @@ int vector_bench(const cli::Args& args) {
             throw std::runtime_error("bench vector: computed ground truth is L2; use --metric l2");
         }
         truth = ground_truth(base, queries, o.dim, o.k);
+    }
+
+    if (!o.save_data.empty()) {
+        // The same names vecdata.py writes (default stream, no --normalize), for other tools.
+        const std::filesystem::path out(o.save_data);
+        std::filesystem::create_directories(out);
+        const std::string nd = std::to_string(o.n) + "x" + std::to_string(o.dim);
+        write_file(out / ("base_" + nd + ".f32"), base);
+        write_file(out / ("query_" + std::to_string(o.queries) + "x" + std::to_string(o.dim) + ".f32"),
+                   queries);
+        write_file(out / ("gt_" + nd + "_q" + std::to_string(o.queries) + "_k" +
+                          std::to_string(o.k) + ".i32"),
+                   truth);
     }
 
     const auto dir = std::filesystem::temp_directory_path() /

@@ -266,8 +266,9 @@ int vector_bench(const cli::Args& args) {
         std::filesystem::create_directories(out);
         const std::string nd = std::to_string(o.n) + "x" + std::to_string(o.dim);
         write_file(out / ("base_" + nd + ".f32"), base);
-        write_file(out / ("query_" + std::to_string(o.queries) + "x" + std::to_string(o.dim) + ".f32"),
-                   queries);
+        write_file(
+            out / ("query_" + std::to_string(o.queries) + "x" + std::to_string(o.dim) + ".f32"),
+            queries);
         write_file(out / ("gt_" + nd + "_q" + std::to_string(o.queries) + "_k" +
                           std::to_string(o.k) + ".i32"),
                    truth);

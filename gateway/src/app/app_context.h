@@ -18,6 +18,8 @@
 
 #include <functional>
 #include <memory>
+#include <typeindex>
+#include <unordered_map>
 #include <vector>
 
 namespace boost::asio {
@@ -61,6 +63,19 @@ public:
         shutdown_callbacks_.push_back(std::move(callback));
     }
 
+    /// Shares a service with the modules registered after this one (the tools module provides
+    /// the tool registry and the database; MCP serves the registry). One object per type.
+    template <class T>
+    void provide(std::shared_ptr<T> service) {
+        services_[std::type_index(typeid(T))] = std::move(service);
+    }
+    /// A service an earlier module provided, or null.
+    template <class T>
+    [[nodiscard]] std::shared_ptr<T> find_service() const {
+        const auto it = services_.find(std::type_index(typeid(T)));
+        return it == services_.end() ? nullptr : std::static_pointer_cast<T>(it->second);
+    }
+
     /// App side: the kept objects and shutdown callbacks.
     std::vector<std::shared_ptr<void>>& kept_for_app() { return kept_; }
     std::vector<std::function<void()>>& shutdown_callbacks_for_app() { return shutdown_callbacks_; }
@@ -76,6 +91,7 @@ private:
     const http::OriginPolicy& origin_policy_;
     std::vector<std::shared_ptr<void>> kept_;
     std::vector<std::function<void()>> shutdown_callbacks_;
+    std::unordered_map<std::type_index, std::shared_ptr<void>> services_;
 };
 
 /// A route module's registration function.

@@ -1,11 +1,14 @@
 #include "app/route_modules.h"
 
+#include "routes/tools_routes.h"
+
 namespace agentd::gateway::app {
 
 // One line per module; the declaration can sit in the module's own header or right here.
 constexpr RouteModuleEntry kRouteModules[] = {
     {"health", &register_health_routes},
     {"metrics", &register_metrics_routes},
+    {"tools", &routes::register_tools_module}, // before mcp: provides the tool registry
     {"mcp", &register_mcp_routes},
 };
 

@@ -381,6 +381,8 @@ void apply_config_json(Config& c, std::string_view text, const std::filesystem::
             parse_security(c, v, k);
         } else if (k == "auth") {
             parse_auth(c, v, k);
+        } else if (k == "tools") {
+            routes::parse_tools_config(c.tools, v, k, base_dir);
         } else {
             fail(k, "unknown key");
         }

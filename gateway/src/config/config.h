@@ -8,6 +8,7 @@
 
 #include "http/server_limits.h"
 #include "log/logging.h"
+#include "routes/tools_config.h"
 
 #include <array>
 #include <chrono>
@@ -62,6 +63,8 @@ struct Config {
     std::vector<std::string> allowed_hosts;   ///< extra Host names accepted by the Host check
 
     std::vector<ApiKey> api_keys;
+
+    routes::ToolsConfig tools; ///< "tools" section (routes/tools_config.h)
 };
 
 /// Applies a config file's JSON text to `config`. Unknown keys, duplicate keys, wrong types and

@@ -48,7 +48,9 @@ void register_mcp_routes(AppContext& context) {
     module->timers = std::make_shared<mcp::AsioTimers>(context.io());
     module->server = protocols::mcp::Server::create(
         mcp::make_server_options(context.config()),
-        mcp::make_providers(context.config(), module->timers), module->timers);
+        mcp::make_providers(context.config(), module->timers,
+                            context.find_service<tools::ToolRegistry>()),
+        module->timers);
     protocols::jsonrpc::ParseLimits limits;
     limits.max_bytes = context.config().limits.max_body_bytes;
     module->endpoint = std::make_shared<mcp::McpHttpEndpoint>(

@@ -1,17 +1,22 @@
 #include "mcp/mcp_service.h"
 
+#include "agentd/tools/mcp_tool_catalog.h"
+
 #include "fixtures/conformance_fixtures.h"
 
 namespace agentd::gateway::mcp {
 
 protocols::mcp::Providers make_providers(const config::Config& config,
-                                         const std::shared_ptr<protocols::mcp::Timers>& timers) {
+                                         const std::shared_ptr<protocols::mcp::Timers>& timers,
+                                         std::shared_ptr<tools::ToolRegistry> registry) {
     protocols::mcp::Providers providers;
     if (config.conformance_fixtures) {
         providers = fixtures::conformance_fixtures(timers);
     }
-    // The tools module's per-tenant catalogue (REST, sandbox and memory tools) is appended here
-    // when it is wired into the App.
+    // The tools module's per-tenant catalogue (REST, sandbox and memory tools).
+    if (registry) {
+        providers.tools.push_back(tools::make_mcp_tool_catalog(std::move(registry)));
+    }
     return providers;
 }
 

@@ -7,6 +7,7 @@
 /// Errors: throws on start-up failures only.
 
 #include "agentd/protocols/mcp/server.h"
+#include "agentd/tools/tool_registry.h"
 
 #include "config/config.h"
 
@@ -17,9 +18,11 @@ namespace agentd::gateway::mcp {
 /// The agentd version reported as MCP serverInfo.version.
 inline constexpr const char* kServerVersion = "0.1.0";
 
-/// The providers for `config`: fixtures first (when enabled), then the default catalogue.
+/// The providers for `config`: fixtures first (when enabled), then the tool registry's
+/// per-tenant catalogue (when given).
 [[nodiscard]] protocols::mcp::Providers
-make_providers(const config::Config& config, const std::shared_ptr<protocols::mcp::Timers>& timers);
+make_providers(const config::Config& config, const std::shared_ptr<protocols::mcp::Timers>& timers,
+               std::shared_ptr<tools::ToolRegistry> registry = nullptr);
 
 /// Protocol options for `config`.
 [[nodiscard]] protocols::mcp::ServerOptions make_server_options(const config::Config& config);

@@ -149,16 +149,20 @@ public:
         : spec_(std::move(spec)), client_(std::move(client)), policy_(std::move(policy)) {}
 
     void invoke(ToolInvocation invocation, ToolCallback done) const override {
+        const auto now = std::chrono::steady_clock::now();
+        // The time this call may take, as reported in a timeout message.
+        const auto remaining = invocation.deadline - now;
+        const auto timeout = remaining >= spec_->timeout
+                                 ? spec_->timeout
+                                 : std::max(std::chrono::ceil<std::chrono::milliseconds>(remaining),
+                                            std::chrono::milliseconds(0));
         HttpClientRequest request =
             build_rest_request(*spec_, *invocation.arguments, policy_, invocation.deadline);
         request.cancel = invocation.cancel;
-        const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-            request.deadline - std::chrono::steady_clock::now());
-        client_->send(std::move(request),
-                      [spec = spec_, timeout = std::max(timeout, std::chrono::milliseconds(0)),
-                       done = std::move(done)](base::Result<HttpClientResponse> outcome) {
-                          done(map_rest_response(*spec, outcome, timeout));
-                      });
+        client_->send(std::move(request), [spec = spec_, timeout, done = std::move(done)](
+                                              base::Result<HttpClientResponse> outcome) {
+            done(map_rest_response(*spec, outcome, timeout));
+        });
     }
 
 private:

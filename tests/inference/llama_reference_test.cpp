@@ -112,7 +112,8 @@ TEST(LlamaReference, Stories260KLogitsMatchTheF32KvVariant) {
     AGENTD_REQUIRE_SHARED(ref_path, "models/reference/stories260K.logits.json");
     auto engine = make_engine(model_path);
     ASSERT_TRUE(engine);
-    for (const auto& c : read_json(ref_path)["cases"]) {
+    const auto ref = read_json(ref_path); // a temporary's member would not outlive the loop
+    for (const auto& c : ref["cases"]) {
         const auto logits = last_logits(*engine, c["prompt_ids"].get<std::vector<TokenId>>());
         EXPECT_EQ(std::max_element(logits.begin(), logits.end()) - logits.begin(),
                   c["argmax"].get<int>());
@@ -127,7 +128,8 @@ TEST(LlamaReference, Stories260KWithF16KvCacheMatchesTheDefaultVariant) {
     AGENTD_REQUIRE_SHARED(ref_path, "models/reference/stories260K.logits.json");
     auto engine = make_engine(model_path, TensorType::f16);
     ASSERT_TRUE(engine);
-    for (const auto& c : read_json(ref_path)["cases"]) {
+    const auto ref = read_json(ref_path); // a temporary's member would not outlive the loop
+    for (const auto& c : ref["cases"]) {
         const auto logits = last_logits(*engine, c["prompt_ids"].get<std::vector<TokenId>>());
         expect_top20(logits, c["top20_logits"], 0.02, c["prompt"].get<std::string>());
     }

@@ -23,7 +23,8 @@ TEST(Sampler, SameSeedSameTokens) {
     for (std::size_t i = 0; i < logits.size(); ++i) {
         logits[i] = std::sin(static_cast<float>(i));
     }
-    for (SamplingParams p : {SamplingParams{0.8f, 0, 1.0f, 42}, SamplingParams{1.2f, 10, 0.9f, 42}}) {
+    for (SamplingParams p :
+         {SamplingParams{0.8f, 0, 1.0f, 42}, SamplingParams{1.2f, 10, 0.9f, 42}}) {
         Sampler a(p);
         Sampler b(p);
         for (int i = 0; i < 50; ++i) {

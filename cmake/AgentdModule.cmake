@@ -34,6 +34,14 @@ function(agentd_add_gtest target)
     agentd_target_warnings(${target})
     gtest_discover_tests(${target}
         DISCOVERY_MODE PRE_TEST
-        PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+        PROPERTIES TIMEOUT ${ARG_TIMEOUT}
         DISCOVERY_TIMEOUT 60)
+    # Labels are set after discovery: passed through PROPERTIES, a list of several labels is
+    # split apart on the way (LABELS "unit;concurrency" became LABELS unit + a bogus property).
+    set(_labels_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake")
+    file(WRITE "${_labels_file}"
+        "if(DEFINED ${target}_TESTS)\n"
+        "  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${ARG_LABELS}\")\n"
+        "endif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${_labels_file}")
 endfunction()

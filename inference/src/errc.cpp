@@ -21,6 +21,12 @@ const char* describe(errc e) noexcept {
         return "out of device memory";
     case errc::io_error:
         return "I/O error";
+    case errc::invalid_json:
+        return "invalid JSON";
+    case errc::template_error:
+        return "chat template error";
+    case errc::invalid_schema:
+        return "invalid JSON schema or grammar";
     }
     return "unknown inference error";
 }

@@ -19,6 +19,18 @@ const char* describe(errc e) noexcept {
         return "database I/O error";
     case errc::schema_too_new:
         return "database schema is newer than this agentd";
+    case errc::read_only:
+        return "database is read-only";
+    case errc::disk_full:
+        return "database or disk is full";
+    case errc::shutting_down:
+        return "database is shutting down";
+    case errc::queue_full:
+        return "database write queue is full";
+    case errc::budget_exceeded:
+        return "token budget exceeded";
+    case errc::internal:
+        return "internal database error";
     }
     return "unknown memory error";
 }

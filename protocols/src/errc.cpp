@@ -17,6 +17,16 @@ const char* describe(errc e) noexcept {
         return "internal error";
     case errc::unsupported_version:
         return "unsupported protocol version";
+    case errc::resource_not_found:
+        return "resource not found";
+    case errc::missing_client_capability:
+        return "missing required client capability";
+    case errc::header_mismatch:
+        return "header mismatch";
+    case errc::busy:
+        return "server busy";
+    case errc::cancelled:
+        return "cancelled";
     }
     return "unknown protocols error";
 }

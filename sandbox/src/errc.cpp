@@ -15,6 +15,12 @@ const char* describe(errc e) noexcept {
         return "I/O error";
     case errc::limit_exceeded:
         return "a sandbox limit was exceeded";
+    case errc::busy:
+        return "too many sandbox runs are waiting";
+    case errc::not_found:
+        return "no such workspace or file";
+    case errc::cancelled:
+        return "the run was cancelled";
     }
     return "unknown sandbox error";
 }

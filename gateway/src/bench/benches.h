@@ -1,7 +1,7 @@
 #pragma once
-/// `agentd bench <name>` benchmarks (CONTRACT.md). Each lives in gateway/src/bench/<name>_bench.cpp,
-/// receives the arguments after its name and returns the exit status. With --json the last line
-/// of stdout is one JSON object.
+/// `agentd bench <name>` benchmarks (CONTRACT.md). Each lives in
+/// gateway/src/bench/<name>_bench.cpp, receives the arguments after its name and returns the exit
+/// status. With --json the last line of stdout is one JSON object.
 
 #include "cli/commands.h"
 

@@ -9,6 +9,12 @@
 /// connection alive until the response is complete or the stream is closed, and tells the
 /// handler when the client goes away (`on_close`). Handlers must not throw; the server catches
 /// anything that escapes, logs it and answers 500 with a JSON body.
+///
+/// Lifetime: a writer or stream refers to its connection, which lives on the App's io_context;
+/// like any Asio object it must not outlive the App. Drop them when they end (on_close /
+/// on_client_gone), and keep long-lived holders in objects given to AppContext::keep(), which the
+/// App destroys before its io_context. A writer dropped without an answer makes the server
+/// answer 500; a stream dropped while open is ended cleanly.
 
 #include <chrono>
 #include <cstdint>
@@ -50,15 +56,15 @@ struct Principal {
 
 /// One HTTP request, fully read (bodies are size-limited by the server before a handler runs).
 struct Request {
-    std::string method;      ///< "GET", "POST", ...
-    std::string target;      ///< as sent: path plus query
-    std::string path;        ///< decoded path without the query
-    std::string query;       ///< raw query string without '?'
+    std::string method; ///< "GET", "POST", ...
+    std::string target; ///< as sent: path plus query
+    std::string path;   ///< decoded path without the query
+    std::string query;  ///< raw query string without '?'
     Headers headers;
     std::string body;
-    std::string remote;      ///< peer "ip:port"
-    std::string request_id;  ///< unique per request; echoed as X-Request-Id and in logs
-    Principal principal;     ///< filled by auth
+    std::string remote;     ///< peer "ip:port"
+    std::string request_id; ///< unique per request; echoed as X-Request-Id and in logs
+    Principal principal;    ///< filled by auth
     std::vector<std::pair<std::string, std::string>> path_params; ///< from "{name}" segments
 
     [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
@@ -129,12 +135,19 @@ using ResponseWriterPtr = std::shared_ptr<ResponseWriter>;
 using Handler = std::function<void(Request&& request, ResponseWriterPtr writer)>;
 
 /// Route registration. Patterns are literal paths with optional "{name}" segments
-/// ("/v1/tools/{name}"); a trailing "/*" matches any rest of the path. Method "*" matches all.
-/// A path that matches a route but not its method gets 405 with an Allow header; no match, 404.
-/// Routes are registered before the server starts; the table is immutable afterwards.
+/// ("/v1/tools/{name}"); a trailing "/*" matches any rest of the path (available as the path
+/// parameter "*"). Method "*" matches all. Segments are matched percent-decoded; a literal
+/// segment beats "{name}", which beats "/*". A path that matches a route but not its method gets
+/// 405 with an Allow header; no match, 404. HEAD is served by the GET route unless a HEAD route
+/// exists (the handler sees method "HEAD"; the server drops the body). OPTIONS without an
+/// OPTIONS route answers 204 with Allow. Routes are registered before the server starts; the
+/// table is immutable afterwards (adding later is a bug and aborts).
 struct RouteOptions {
     bool public_route = false; ///< skips bearer auth (healthz, readyz, agent card)
     std::string metrics_name;  ///< route label in /metrics ("" → the pattern)
+    /// Scope the caller's key must hold ("" → any valid key). Keys with scope "*" hold all.
+    /// A valid key without it gets 403. Ignored for public routes and without configured keys.
+    std::string scope;
 };
 
 class Router {

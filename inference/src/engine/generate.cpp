@@ -47,7 +47,11 @@ base::Result<GenerateResult> generate(Engine& engine, std::span<const TokenId> p
     }
     SeqGuard guard(engine, seq);
     GenerateResult result;
-    Sampler sampler(options.sampling);
+    auto created = Sampler::create(options.sampling, engine.info().n_vocab);
+    if (!created) {
+        return created.error();
+    }
+    Sampler& sampler = *created;
     const Tokenizer& tok = engine.tokenizer();
 
     auto t0 = std::chrono::steady_clock::now();
@@ -60,7 +64,8 @@ base::Result<GenerateResult> generate(Engine& engine, std::span<const TokenId> p
     t0 = std::chrono::steady_clock::now();
     std::int32_t pos = static_cast<std::int32_t>(prompt.size());
     for (std::int32_t i = 0; i < options.max_tokens; ++i) {
-        const TokenId next = sampler.sample(out->logits_row(0));
+        const TokenId next = sampler.sample(out->logits_row(0)).token;
+        sampler.accept(next);
         if (options.stop_at_eog && tok.is_eog(next)) {
             result.finish = FinishReason::eog;
             break;

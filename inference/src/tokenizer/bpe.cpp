@@ -90,12 +90,11 @@ private:
         }
         const Symbol& l = symbols_[static_cast<size_t>(left)];
         const Symbol& r = symbols_[static_cast<size_t>(right)];
-        const auto it =
-            vocab_.ranks.find({std::string_view(l.text, l.n), std::string_view(r.text, r.n)});
-        if (it == vocab_.ranks.end()) {
+        const int rank = vocab_.rank(std::string_view(l.text, l.n), std::string_view(r.text, r.n));
+        if (rank < 0) {
             return;
         }
-        heap_.push_back({left, right, it->second, l.n, r.n});
+        heap_.push_back({left, right, rank, l.n, r.n});
         std::push_heap(heap_.begin(), heap_.end(), after);
     }
 

@@ -32,9 +32,8 @@ struct BigramOrder {
     }
 };
 
-} // namespace
-
-void tokenize_spm(const Vocab& vocab, std::string_view text, std::vector<TokenId>& out) {
+// Tokenizes one chunk: the whole text, or a piece of it no token can cross.
+void tokenize_chunk(const Vocab& vocab, std::string_view text, std::vector<TokenId>& out) {
     std::vector<Symbol> symbols;
     symbols.reserve(text.size());
     for (size_t off = 0; off < text.size();) {
@@ -98,6 +97,29 @@ void tokenize_spm(const Vocab& vocab, std::string_view text, std::vector<TokenId
             }
         }
     }
+}
+
+} // namespace
+
+// Merges never create a symbol that is not a token, so where no token can span a position the
+// text splits into chunks that tokenize independently with the same result: each chunk's
+// merges happen in the same relative order as in one run over the whole text. Small chunks keep
+// the priority queue small, which is what makes long texts fast.
+void tokenize_spm(const Vocab& vocab, std::string_view text, std::vector<TokenId>& out) {
+    constexpr size_t kMinChunk = 1024;
+    size_t start = 0;
+    size_t pos = 0; // walks symbol boundaries, exactly as the chunk tokenizer splits symbols
+    while (pos < text.size()) {
+        const size_t next = pos + std::min(utf8_len(text[pos]), text.size() - pos);
+        if (pos - start >= kMinChunk && next < text.size() &&
+            !vocab.inner_pair(static_cast<uint8_t>(text[pos - 1]),
+                              static_cast<uint8_t>(text[pos]))) {
+            tokenize_chunk(vocab, text.substr(start, pos - start), out);
+            start = pos;
+        }
+        pos = next;
+    }
+    tokenize_chunk(vocab, text.substr(start), out);
 }
 
 } // namespace agentd::inference::detail

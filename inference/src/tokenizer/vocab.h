@@ -6,13 +6,13 @@
 #include "agentd/base/result.h"
 #include "agentd/inference/tokenizer.h"
 
+#include "tokenizer/flat_index.h"
 #include "tokenizer/pre_tokenizer.h"
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -23,14 +23,6 @@ class GgufFile;
 
 namespace agentd::inference::detail {
 
-struct PairHash {
-    size_t operator()(const std::pair<std::string_view, std::string_view>& p) const noexcept {
-        const size_t a = std::hash<std::string_view>{}(p.first);
-        const size_t b = std::hash<std::string_view>{}(p.second);
-        return a ^ (b + 0x9E3779B97F4A7C15ULL + (a << 6) + (a >> 2));
-    }
-};
-
 struct Vocab {
     TokenizerKind kind = TokenizerKind::spm;
     std::string model;
@@ -40,12 +32,14 @@ struct Vocab {
     std::vector<float> scores;       // id -> score
     std::vector<uint32_t> attrs;     // id -> token_attr bits
     std::vector<std::string> pieces; // id -> piece with special=true (llama.cpp's piece cache)
-    std::unordered_map<std::string_view, TokenId> ids; // text -> id (last id wins on duplicates)
+    FlatIndex ids;                   // text -> id (a later duplicate wins, as in llama.cpp)
     size_t max_token_len = 0;
 
-    // Merge ranks of BPE vocabularies, keyed by views into `merges`.
+    // Merge ranks of BPE vocabularies: rank -> its two sides (views into `merges`), and the
+    // index from a pair of sides to the first rank that has them.
     std::vector<std::string> merges;
-    std::unordered_map<std::pair<std::string_view, std::string_view>, int, PairHash> ranks;
+    std::vector<std::pair<std::string_view, std::string_view>> merge_sides;
+    FlatIndex ranks;
 
     TokenId bos = kNoToken, eos = kNoToken, eot = kNoToken, eom = kNoToken, unk = kNoToken,
             sep = kNoToken, pad = kNoToken, mask = kNoToken, linefeed = kNoToken;
@@ -71,12 +65,31 @@ struct Vocab {
 
     std::unique_ptr<PreTokenizer> pre_tokenizer; // BPE only
 
+    /// Bit (a << 8 | b) is set when bytes a, b are adjacent inside some token: a cut between two
+    /// such bytes in the text might split a token, any other cut cannot (SentencePiece uses it
+    /// to work on long texts in independent chunks).
+    std::vector<uint64_t> inner_pairs;
+    [[nodiscard]] bool inner_pair(uint8_t a, uint8_t b) const noexcept {
+        const unsigned bit = (unsigned{a} << 8) | b;
+        return ((inner_pairs[bit >> 6] >> (bit & 63)) & 1U) != 0;
+    }
+
     [[nodiscard]] bool valid(TokenId id) const noexcept {
         return id >= 0 && static_cast<size_t>(id) < text.size();
     }
     [[nodiscard]] TokenId find(std::string_view s) const noexcept {
-        const auto it = ids.find(s);
-        return it == ids.end() ? kNoToken : it->second;
+        return ids.find(hash_bytes(s),
+                        [&](int32_t id) { return text[static_cast<size_t>(id)] == s; });
+    }
+    [[nodiscard]] static uint64_t pair_hash(std::string_view a, std::string_view b) noexcept {
+        return hash_bytes(a) * 0x9E3779B97F4A7C15ULL + hash_bytes(b);
+    }
+    /// The rank of merging `a` and `b`, or -1.
+    [[nodiscard]] int rank(std::string_view a, std::string_view b) const noexcept {
+        return ranks.find(pair_hash(a, b), [&](int32_t r) {
+            const auto& sides = merge_sides[static_cast<size_t>(r)];
+            return sides.first == a && sides.second == b;
+        });
     }
     /// The token of raw byte `b` (byte fallback); kNoToken when the vocabulary lacks it.
     [[nodiscard]] TokenId byte_token(uint8_t b) const noexcept;

@@ -170,9 +170,18 @@ base::Result<void> load_tokens(const GgufFile& file, Vocab& v) {
             v.attrs[i] = attr_of_type(types[i]);
         }
     }
-    v.ids.reserve(n);
+    v.ids.reset(n);
+    v.inner_pairs.assign(65536 / 64, 0);
     for (size_t i = 0; i < n; ++i) {
-        v.ids[v.text[i]] = static_cast<TokenId>(i); // a later duplicate wins, as in llama.cpp
+        const std::string& t = v.text[i];
+        // A later duplicate wins, as in llama.cpp.
+        v.ids.put(hash_bytes(t), static_cast<TokenId>(i),
+                  [&](int32_t id) { return v.text[static_cast<size_t>(id)] == t; });
+        for (size_t k = 1; k < t.size(); ++k) {
+            const unsigned bit = (static_cast<unsigned>(static_cast<uint8_t>(t[k - 1])) << 8) |
+                                 static_cast<uint8_t>(t[k]);
+            v.inner_pairs[bit >> 6] |= uint64_t{1} << (bit & 63);
+        }
     }
     return {};
 }
@@ -189,15 +198,19 @@ base::Result<void> load_merges(const GgufFile& file, Vocab& v) {
         return bad(kKeyMerges, "too many merges");
     }
     v.merges.assign(merges->begin(), merges->end());
-    v.ranks.reserve(v.merges.size());
+    v.merge_sides.resize(v.merges.size());
+    v.ranks.reset(v.merges.size());
     for (size_t i = 0; i < v.merges.size(); ++i) {
         const std::string_view m = v.merges[i];
         const size_t space = m.size() > 1 ? m.find(' ', 1) : std::string_view::npos;
-        std::pair<std::string_view, std::string_view> key;
         if (space != std::string_view::npos) {
-            key = {m.substr(0, space), m.substr(space + 1)};
+            v.merge_sides[i] = {m.substr(0, space), m.substr(space + 1)};
         }
-        v.ranks.emplace(key, static_cast<int>(i)); // the first rank of a pair wins
+        const auto& [a, b] = v.merge_sides[i];
+        if (v.rank(a, b) < 0) { // the first rank of a pair wins
+            v.ranks.put(Vocab::pair_hash(a, b), static_cast<int32_t>(i),
+                        [](int32_t) { return false; });
+        }
     }
     return {};
 }

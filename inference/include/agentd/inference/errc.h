@@ -14,6 +14,10 @@ enum class errc {
     cancelled,
     device_oom,
     io_error,
+    // Chat layer (templates, JSON, grammars, tool calls).
+    invalid_json,   // malformed JSON text or a JSON limit exceeded
+    template_error, // a chat template failed to parse or render (incl. raise_exception)
+    invalid_schema, // a JSON Schema or grammar that cannot be compiled
 };
 
 /// The "agentd.inference" error category. Thread-safe.

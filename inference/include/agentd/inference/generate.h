@@ -22,9 +22,16 @@ enum class FinishReason {
     context, ///< the context is full
 };
 
+/// Sampling parameters for greedy decoding (temperature 0).
+[[nodiscard]] inline SamplingParams greedy_sampling() {
+    SamplingParams p;
+    p.temperature = 0.0f;
+    return p;
+}
+
 struct GenerateOptions {
     std::int32_t max_tokens = 16;
-    SamplingParams sampling;
+    SamplingParams sampling = greedy_sampling(); ///< greedy unless the caller sets a temperature
     bool stop_at_eog = true;
 };
 

@@ -13,6 +13,12 @@ enum class errc {
     corrupt,
     io_error,
     schema_too_new,
+    read_only,       // the database file or its directory is not writable
+    disk_full,       // SQLITE_FULL: no space (or the page limit) for the write
+    shutting_down,   // the database is closing; the write was not accepted
+    queue_full,      // the writer's queue is at its bound; retry later
+    budget_exceeded, // the context builder cannot fit the mandatory parts in the token budget
+    internal,        // an unexpected SQLite failure (a bug or misuse); the message has details
 };
 
 /// The "agentd.memory" error category. Thread-safe.

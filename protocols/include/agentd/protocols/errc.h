@@ -12,6 +12,11 @@ enum class errc {
     invalid_params,
     internal_error,
     unsupported_version,
+    resource_not_found,        // MCP: -32002 (sessions) / -32602 (2026-07-28)
+    missing_client_capability, // MCP: -32021 MissingRequiredClientCapability
+    header_mismatch,           // MCP: -32020 HeaderMismatch (HTTP mirrored headers)
+    busy,                      // a bound on in-flight work was reached (HTTP 429)
+    cancelled,                 // the client cancelled the request (never sent on the wire)
 };
 
 /// The "agentd.protocols" error category. Thread-safe.

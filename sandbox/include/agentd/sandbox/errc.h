@@ -11,6 +11,9 @@ enum class errc {
     spawn_failed,
     io_error,
     limit_exceeded,
+    busy,      // too many runs queued; retry later
+    not_found, // no such workspace or file
+    cancelled, // the run was cancelled before it produced a result
 };
 
 /// The "agentd.sandbox" error category. Thread-safe.

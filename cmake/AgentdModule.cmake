@@ -44,4 +44,8 @@ function(agentd_add_gtest target)
         "  set_tests_properties(\${${target}_TESTS} PROPERTIES LABELS \"${ARG_LABELS}\")\n"
         "endif()\n")
     set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${_labels_file}")
+    # The TSan tree builds only what its `concurrency` label runs (target agentd_concurrency_tests).
+    if("concurrency" IN_LIST ARG_LABELS)
+        set_property(GLOBAL APPEND PROPERTY AGENTD_CONCURRENCY_TEST_TARGETS ${target})
+    endif()
 endfunction()

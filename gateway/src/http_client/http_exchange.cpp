@@ -241,7 +241,7 @@ void Exchange::write() {
     });
 }
 
-void Exchange::on_written(const boost::system::error_code& ec) {
+void Exchange::on_written(const boost::system::error_code& ec, std::size_t /*bytes*/) {
     if (finished_) {
         return;
     }
@@ -260,7 +260,7 @@ void Exchange::on_written(const boost::system::error_code& ec) {
     });
 }
 
-void Exchange::on_header(const boost::system::error_code& ec) {
+void Exchange::on_header(const boost::system::error_code& ec, std::size_t /*bytes*/) {
     if (finished_) {
         return;
     }
@@ -275,7 +275,7 @@ void Exchange::on_header(const boost::system::error_code& ec) {
     });
 }
 
-void Exchange::on_body(const boost::system::error_code& ec) {
+void Exchange::on_body(const boost::system::error_code& ec, std::size_t /*bytes*/) {
     if (finished_) {
         return;
     }

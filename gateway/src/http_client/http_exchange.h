@@ -55,9 +55,9 @@ private:
     void on_connected(const boost::system::error_code& ec, const tcp::endpoint& endpoint);
     void handshake();
     void write();
-    void on_written(const boost::system::error_code& ec);
-    void on_header(const boost::system::error_code& ec);
-    void on_body(const boost::system::error_code& ec);
+    void on_written(const boost::system::error_code& ec, std::size_t bytes);
+    void on_header(const boost::system::error_code& ec, std::size_t bytes);
+    void on_body(const boost::system::error_code& ec, std::size_t bytes);
     void on_deadline(const boost::system::error_code& ec);
     void fail_io(const boost::system::error_code& ec);
     void finish(base::Result<tools::HttpClientResponse> outcome);

@@ -16,9 +16,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
 #include <immintrin.h>
+#include <spawn.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -28,8 +32,11 @@
 #include <stdexcept>
 #include <string>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <thread>
 #include <vector>
+
+extern char** environ;
 
 namespace agentd::gateway::bench {
 namespace {
@@ -242,22 +249,58 @@ Result run_engine(inference::Engine& e, const Options& o) {
     return {o.prompt * o.reps / pp, o.gen * o.reps / tg};
 }
 
-/// Runs llama.cpp's llama-bench on the same file and returns its pp / tg tokens per second.
-Result run_llama_bench(const Options& o) {
-    const std::string cmd = o.llama_bench + " -m '" + o.model + "' -t " +
-                            std::to_string(o.threads) + " -p " + std::to_string(o.prompt) + " -n " +
-                            std::to_string(o.gen) + " -r " + std::to_string(o.reps) +
-                            " -o json 2>/dev/null";
-    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(cmd.c_str(), "r"), &pclose);
-    if (!pipe) {
-        throw std::runtime_error("cannot run " + o.llama_bench);
+/// Runs `argv` (no shell: the model path is passed as is) and returns what it printed on
+/// stdout; its stderr goes to /dev/null.
+std::string run_capture(const std::vector<std::string>& argv) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));
+    }
+    args.push_back(nullptr);
+    pid_t pid = 0;
+    const int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(fds[1]);
+    if (rc != 0) {
+        ::close(fds[0]);
+        throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
     }
     std::string out;
     char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0) {
-        out.append(buf, n);
+    for (;;) {
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n > 0) {
+            out.append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+            break;
+        }
     }
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        throw std::runtime_error(
+            argv[0] + (WIFEXITED(status) ? " exited with " + std::to_string(WEXITSTATUS(status))
+                                         : " was killed by a signal"));
+    }
+    return out;
+}
+
+/// Runs llama.cpp's llama-bench on the same file and returns its pp / tg tokens per second.
+Result run_llama_bench(const Options& o) {
+    const std::string out =
+        run_capture({o.llama_bench, "-m", o.model, "-t", std::to_string(o.threads), "-p",
+                     std::to_string(o.prompt), "-n", std::to_string(o.gen), "-r",
+                     std::to_string(o.reps), "-o", "json"});
     const auto j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_discarded() || !j.is_array()) {
         throw std::runtime_error("llama-bench printed no JSON (is the path right?)");

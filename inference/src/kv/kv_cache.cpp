@@ -35,6 +35,7 @@ base::Result<void> KvCache::add_sequence(SeqId seq, std::span<const BlockId> pre
     }
     seqs_.emplace(seq, std::move(s));
     ++generation_;
+    AGENTD_ASSERT(check_invariants(), "KV cache consistent after add_sequence");
     return {};
 }
 
@@ -48,6 +49,7 @@ bool KvCache::remove_sequence(SeqId seq) {
     }
     seqs_.erase(it);
     ++generation_;
+    AGENTD_ASSERT(check_invariants(), "KV cache consistent after remove_sequence");
     return true;
 }
 
@@ -83,6 +85,7 @@ base::Result<void> KvCache::truncate(SeqId seq, std::int32_t n_tokens) {
     }
     shrink(it->second, n_tokens);
     ++generation_;
+    AGENTD_ASSERT(check_invariants(), "KV cache consistent after truncate");
     return {};
 }
 
@@ -178,6 +181,7 @@ std::vector<BlockCopyOp> KvCache::commit(const KvPlan& plan) {
         s.len = e.end;
     }
     ++generation_;
+    AGENTD_ASSERT(check_invariants(), "KV cache consistent after commit");
     return copies;
 }
 

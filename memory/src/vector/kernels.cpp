@@ -7,7 +7,9 @@
 
 // GCC 12 reports its own AVX-512 extract intrinsics (they start from _mm256_undefined) as
 // maybe-uninitialized (GCC PR105593); the values are fully defined.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace agentd::memory::vector {
 namespace {

@@ -6,8 +6,10 @@
 // GCC 12's _mm512_reduce_* intrinsics pass an intentionally undefined vector
 // (_mm256_undefined_*) as the unused merge source, which -Wuninitialized reports in every TU that
 // inlines them. Those lanes are never read.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace agentd::inference::cpu {
 

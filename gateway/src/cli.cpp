@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"generate", &cli::generate_command, "complete a prompt with a GGUF model"},
     {"tokenize", &cli::tokenize_command, "print the token ids of a text"},
     {"bench", &cli::bench_command, "run a benchmark (engine|serve|prefix|gateway|sandbox|...)"},
+    {"a2a", &cli::a2a_command, "call an A2A agent (a2a call CARD_URL MESSAGE)"},
 };
 
 void print_usage(std::FILE* out) {

@@ -27,6 +27,8 @@ const char* describe(errc e) noexcept {
         return "chat template error";
     case errc::invalid_schema:
         return "invalid JSON schema or grammar";
+    case errc::overloaded:
+        return "too many requests are waiting";
     }
     return "unknown inference error";
 }

@@ -27,6 +27,24 @@ const char* describe(errc e) noexcept {
         return "server busy";
     case errc::cancelled:
         return "cancelled";
+    case errc::task_not_found:
+        return "task not found";
+    case errc::task_not_cancelable:
+        return "task not cancelable";
+    case errc::push_not_supported:
+        return "push notifications not supported";
+    case errc::unsupported_operation:
+        return "unsupported operation";
+    case errc::content_type_not_supported:
+        return "content type not supported";
+    case errc::invalid_agent_response:
+        return "invalid agent response";
+    case errc::extended_card_not_configured:
+        return "extended agent card not configured";
+    case errc::extension_support_required:
+        return "extension support required";
+    case errc::version_not_supported:
+        return "protocol version not supported";
     }
     return "unknown protocols error";
 }

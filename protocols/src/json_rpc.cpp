@@ -364,6 +364,17 @@ int code_of(const base::Error& error, bool legacy_resource_code) {
     case errc::internal_error:
     case errc::busy:
         return rpc_code::internal_error;
+    case errc::task_not_found:
+    case errc::task_not_cancelable:
+    case errc::push_not_supported:
+    case errc::unsupported_operation:
+    case errc::content_type_not_supported:
+    case errc::invalid_agent_response:
+    case errc::extended_card_not_configured:
+    case errc::extension_support_required:
+    case errc::version_not_supported:
+        // A2A's codes: -32001 (task_not_found) .. -32009 (version_not_supported), in order.
+        return -32001 - (error.code.value() - static_cast<int>(errc::task_not_found));
     }
     return rpc_code::internal_error;
 }

@@ -2,6 +2,7 @@
 // rounding, on random data and odd shapes, for every weight type and every ISA this CPU has.
 #include "agentd/inference/quantize.h"
 
+#include "backend/cpu/isa/simd_decls.h"
 #include "backend/cpu/kernels.h"
 
 #include <gtest/gtest.h>
@@ -168,6 +169,44 @@ std::vector<Shape> shapes() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GemmVsScalar, ::testing::ValuesIn(shapes()), shape_name);
+
+// On a CPU with AVX512_BF16 the AVX-512 table uses that extension's BF16 GEMM; the plain AVX-512
+// one (used on CPUs without it) is checked here directly so it does not go untested.
+TEST(GemmBf16, BothAvx512VariantsMatchScalar) {
+    if (kernel_table(Isa::avx512) == nullptr) {
+        GTEST_SKIP() << "no AVX-512 on this CPU";
+    }
+    std::vector<GemmFn> variants = {&avx512::gemm_bf16};
+    if (cpu_has_avx512bf16()) {
+        variants.push_back(&avx512bf16::gemm_bf16);
+    }
+    const KernelTable& scalar = *kernel_table(Isa::scalar);
+    for (const std::int64_t k : {7, 64, 100, 288}) {
+        for (const std::int64_t tokens : {1, 5, 13}) {
+            const std::int64_t rows = 17;
+            const auto wf = random_values(static_cast<std::size_t>(rows * k), 5);
+            const auto xf = random_values(static_cast<std::size_t>(tokens * k), 6);
+            const auto w = quantize(TensorType::bf16, wf, k).value();
+            const auto act = quantize_acts(scalar, ActKind::bf16, xf, tokens, k);
+            auto run = [&](GemmFn fn) {
+                std::vector<float> y(static_cast<std::size_t>(rows * tokens), 0.0f);
+                GemmArgs a{w.data(),   *row_bytes(TensorType::bf16, k),
+                           act.data(), act_row_bytes(ActKind::bf16, k),
+                           y.data(),   static_cast<std::size_t>(rows),
+                           k,          false};
+                fn(a, 0, rows, 0, tokens);
+                return y;
+            };
+            const auto ref = run(scalar.gemm[static_cast<int>(TensorType::bf16)]);
+            for (GemmFn fn : variants) {
+                const auto y = run(fn);
+                for (std::size_t i = 0; i < y.size(); ++i) {
+                    ASSERT_NEAR(y[i], ref[i], 1e-4 * static_cast<double>(k)) << "k " << k;
+                }
+            }
+        }
+    }
+}
 
 TEST(ActQuantizers, ExtremeAndZeroBlocksAgree) {
     const std::int64_t k = 512;

@@ -282,6 +282,27 @@ TEST(McpStdio, SigtermEndsSubscriptionsGracefully) {
     EXPECT_EQ(s.wait(), 0);
 }
 
+TEST(McpStdio, ServesTheBuiltinToolsTheConfigEnables) {
+    const auto config = agentd::test::make_temp_dir("mcp-stdio-builtin") / "c.json";
+    {
+        std::FILE* f = std::fopen(config.c_str(), "w");
+        std::fputs(R"({"sandbox": {"enabled": true}, "memory": {"tools": true}})", f);
+        std::fclose(f);
+    }
+    StdioServer s({"--config", config.string()});
+    s.send(modern(1, "tools/call",
+                  {{"name", "run_python"}, {"arguments", {{"code", "print(6 * 7)"}}}}));
+    const json ran = s.response(1);
+    EXPECT_EQ(ran.at("result").at("structuredContent").at("stdout"), "42\n") << ran.dump();
+    s.send(modern(2, "tools/call",
+                  {{"name", "memory_store"}, {"arguments", {{"text", "stdio keeps the kiwi"}}}}));
+    EXPECT_EQ(s.response(2).at("result").at("structuredContent").at("id"), 1);
+    s.send(
+        modern(3, "tools/call", {{"name", "memory_search"}, {"arguments", {{"query", "kiwi"}}}}));
+    const json found = s.response(3);
+    EXPECT_EQ(found.at("result").at("structuredContent").at("results").size(), 1u) << found.dump();
+}
+
 TEST(McpStdio, TheTransportFlagIsRequired) {
     const auto bin = agentd::test::agentd_binary().string();
     const std::string cmd = bin + " mcp --data /tmp 2>/dev/null";

@@ -9,9 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace agentd::itest::mcp {
 namespace {
@@ -131,6 +135,166 @@ TEST_F(ToolsHttpTest, EveryBadRegistrationHasItsStatus) {
     const json listed = body_json(http_get(port(), "/v1/tools"));
     ASSERT_EQ(listed.at("tools").size(), 1U) << listed.dump();
     EXPECT_EQ(listed.at("tools")[0].at("name"), "add");
+}
+
+TEST_F(ToolsHttpTest, UpstreamFailuresAreToolErrors) {
+    const auto register_at = [&](const std::string& name, const std::string& url) {
+        json body = add_tool(upstream_, name);
+        body["input_schema"] = {{"type", "object"}};
+        body["endpoint"]["url"] = url;
+        body["timeout_ms"] = 300;
+        const auto r = post_tool(port(), body.dump());
+        ASSERT_EQ(r.status, 201U) << r.body;
+    };
+    register_at("status", upstream_.url("/status/503"));
+    register_at("html", upstream_.url("/text"));
+    register_at("stall", upstream_.url("/stall-headers"));
+    register_at("garbage", upstream_.url("/garbage"));
+
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"status", "HTTP 503"},
+        {"html", "JSON"},
+        {"stall", "did not answer within 300 ms"},
+        {"garbage", "malformed HTTP response"}};
+    int id = 1;
+    for (const auto& [name, expected] : cases) {
+        const json call = modern_call(
+            port(), modern_request(id++, "tools/call", {{"name", name}, {"arguments", {}}}));
+        ASSERT_TRUE(call.contains("result")) << name << ": " << call.dump();
+        EXPECT_TRUE(call.at("result").value("isError", false)) << name << ": " << call.dump();
+        const std::string text = call.at("result").at("content")[0].at("text");
+        EXPECT_NE(text.find(expected), std::string::npos) << name << ": " << text;
+        EXPECT_NE(text.find(upstream_.url("/")), std::string::npos) << name << ": " << text;
+    }
+    // The server keeps serving after every failure class.
+    EXPECT_EQ(http_get(port(), "/healthz").status, 200U);
+}
+
+TEST_F(ToolsHttpTest, SessionStreamsHearListChanged) {
+    const std::string session = open_session(port());
+    HttpRequest get;
+    get.target = "/mcp";
+    get.headers = session_headers(session);
+    get.headers.emplace_back("Accept", "text/event-stream");
+    HttpConnection stream(port());
+    stream.send(get);
+    ASSERT_EQ(stream.read_head().status, 200U);
+    SseReader reader(stream);
+    const auto next_method = [&reader]() -> std::string {
+        while (auto event = reader.next()) {
+            if (!event->data.empty()) {
+                return json::parse(event->data).value("method", "");
+            }
+        }
+        return "(stream ended)";
+    };
+
+    ASSERT_EQ(post_tool(port(), add_tool(upstream_).dump()).status, 201U);
+    EXPECT_EQ(next_method(), "notifications/tools/list_changed");
+    EXPECT_EQ(http_request(port(), make_request("DELETE", "/v1/tools/add")).status, 204U);
+    EXPECT_EQ(next_method(), "notifications/tools/list_changed");
+    // A rejected registration changes nothing and announces nothing: the next event is the one
+    // of the following successful registration.
+    EXPECT_EQ(post_tool(port(), add_tool(upstream_, "bad name").dump()).status, 400U);
+    ASSERT_EQ(post_tool(port(), add_tool(upstream_, "again").dump()).status, 201U);
+    EXPECT_EQ(next_method(), "notifications/tools/list_changed");
+    const json list = body_json(post(port(), request(1, "tools/list"), session_headers(session)));
+    ASSERT_EQ(list.at("result").at("tools").size(), 1U) << list.dump();
+    EXPECT_EQ(list.at("result").at("tools")[0].at("name"), "again");
+}
+
+TEST_F(ToolsHttpTest, CancelledCallsCloseTheUpstreamExchange) {
+    json stall = add_tool(upstream_, "stall");
+    stall["input_schema"] = {{"type", "object"}};
+    stall["endpoint"]["url"] = upstream_.url("/stall-headers");
+    stall["timeout_ms"] = 120000; // only the cancellation can end these calls in time
+    ASSERT_EQ(post_tool(port(), stall.dump()).status, 201U);
+
+    // Session revision: notifications/cancelled.
+    const std::string session = open_session(port());
+    HttpConnection c(port());
+    c.send(post_request(request("slow", "tools/call", {{"name", "stall"}, {"arguments", {}}}),
+                        session_headers(session)));
+    ASSERT_TRUE(upstream_.wait_for("/stall-headers", std::chrono::seconds(10)));
+    EXPECT_EQ(post(port(), notification("notifications/cancelled", {{"requestId", "slow"}}),
+                   session_headers(session))
+                  .status,
+              202U);
+    EXPECT_TRUE(upstream_.wait_abandoned(1, std::chrono::seconds(10)));
+
+    // 2026-07-28: the client closes its connection.
+    {
+        const json call =
+            modern_request(7, "tools/call", {{"name", "stall"}, {"arguments", json::object()}});
+        HttpConnection modern(port());
+        modern.send(post_request(call, modern_headers(call)));
+        ASSERT_TRUE(upstream_.wait_for_count("/stall-headers", 2, std::chrono::seconds(10)));
+        modern.close();
+    }
+    EXPECT_TRUE(upstream_.wait_abandoned(2, std::chrono::seconds(10)));
+    EXPECT_EQ(body_json(post(port(), request(2, "ping"), session_headers(session))).at("result"),
+              json::object());
+}
+
+TEST_F(ToolsHttpTest, HostileBodiesAndQueries) {
+    const auto deep = post_tool(port(), std::string(100000, '[') + std::string(100000, ']'));
+    EXPECT_EQ(deep.status, 400U) << deep.body;
+    EXPECT_EQ(error_code(deep), "invalid_json");
+    for (const char* body : {"[]", "{}", "null", "\"add\"", R"({"name": 5})"}) {
+        const auto r = post_tool(port(), body);
+        EXPECT_EQ(r.status, 400U) << body << ": " << r.body;
+        EXPECT_EQ(error_code(r), "invalid_tool") << body;
+    }
+    json huge_schema = add_tool(upstream_, "huge");
+    huge_schema["description"] = std::string(1U << 20U, 'd');
+    const auto too_long = post_tool(port(), huge_schema.dump());
+    EXPECT_EQ(too_long.status, 400U) << too_long.body.substr(0, 200);
+    EXPECT_NE(body_json(too_long).at("error").at("message").get<std::string>().find("description"),
+              std::string::npos);
+    const auto no_type = http_request(port(), make_request("POST", "/v1/tools", "{}"));
+    EXPECT_EQ(no_type.status, 415U) << no_type.body;
+    for (const char* query : {"?limit=0", "?limit=1001", "?limit=x", "?limit=-1", "?limit=1e3"}) {
+        const auto r = http_get(port(), std::string("/v1/tools") + query);
+        EXPECT_EQ(r.status, 400U) << query << ": " << r.body;
+    }
+    // Nothing was stored and the server still serves.
+    EXPECT_TRUE(body_json(http_get(port(), "/v1/tools")).at("tools").empty());
+    EXPECT_EQ(http_get(port(), "/healthz").status, 200U);
+}
+
+TEST_F(ToolsHttpTest, ManyToolsPageInBothApis) {
+    constexpr int count = 150; // more than one MCP page (100)
+    for (int i = 0; i < count; ++i) {
+        char name[16];
+        std::snprintf(name, sizeof name, "t%03d", i);
+        ASSERT_EQ(post_tool(port(), add_tool(upstream_, name).dump()).status, 201U) << name;
+    }
+    std::vector<std::string> rest_names;
+    std::string cursor;
+    do {
+        const auto page = body_json(
+            http_get(port(), "/v1/tools?limit=40" + (cursor.empty() ? "" : "&cursor=" + cursor)));
+        for (const auto& tool : page.at("tools")) {
+            rest_names.push_back(tool.at("name"));
+        }
+        cursor = page.value("next_cursor", "");
+    } while (!cursor.empty());
+    std::vector<std::string> mcp_names;
+    json params = json::object();
+    int id = 1;
+    do {
+        const json page = modern_call(port(), modern_request(id++, "tools/list", params));
+        for (const auto& tool : page.at("result").at("tools")) {
+            mcp_names.push_back(tool.at("name"));
+        }
+        params = json::object();
+        if (page.at("result").contains("nextCursor")) {
+            params["cursor"] = page.at("result").at("nextCursor");
+        }
+    } while (!params.empty() && id < 10);
+    ASSERT_EQ(rest_names.size(), static_cast<std::size_t>(count));
+    EXPECT_EQ(mcp_names, rest_names);
+    EXPECT_TRUE(std::is_sorted(rest_names.begin(), rest_names.end()));
 }
 
 TEST_F(ToolsHttpTest, DeletedToolLeavesMcpAndCallsFail) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -73,16 +74,6 @@ void send(Stream& stream, unsigned status, const std::string& type, std::string 
     http::write(stream, res, ec);
 }
 
-/// Blocks until the peer closes (or the server shuts the socket down at stop).
-template <class Stream>
-void wait_for_close(Stream& stream) {
-    std::array<char, 256> scratch{};
-    beast::error_code ec;
-    while (!ec) {
-        (void)beast::get_lowest_layer(stream).read_some(net::buffer(scratch), ec);
-    }
-}
-
 } // namespace
 
 struct LoopbackHttpServer::Impl {
@@ -95,7 +86,26 @@ struct LoopbackHttpServer::Impl {
     std::vector<RecordedRequest> requests;
     std::vector<std::thread> workers;
     std::vector<int> open_fds;
+    std::size_t abandoned = 0; ///< stalled exchanges the client gave up on
     std::atomic<bool> stopping{false};
+
+    /// Blocks until the peer closes (or the server shuts the socket down at stop); a close by
+    /// the peer counts as an abandoned exchange.
+    template <class Stream>
+    void wait_for_close(Stream& stream) {
+        std::array<char, 256> scratch{};
+        beast::error_code ec;
+        while (!ec) {
+            (void)beast::get_lowest_layer(stream).read_some(net::buffer(scratch), ec);
+        }
+        if (!stopping) {
+            {
+                const std::lock_guard lock(mutex);
+                ++abandoned;
+            }
+            cv.notify_all();
+        }
+    }
 
     void accept_loop() {
         while (!stopping) {
@@ -252,12 +262,23 @@ std::string LoopbackHttpServer::url(const std::string& path) const {
 }
 
 bool LoopbackHttpServer::wait_for(const std::string& prefix, std::chrono::milliseconds timeout) {
+    return wait_for_count(prefix, 1, timeout);
+}
+
+bool LoopbackHttpServer::wait_for_count(const std::string& prefix, std::size_t count,
+                                        std::chrono::milliseconds timeout) {
     std::unique_lock lock(impl_->mutex);
     return impl_->cv.wait_for(lock, timeout, [&] {
-        return std::any_of(
-            impl_->requests.begin(), impl_->requests.end(),
-            [&](const RecordedRequest& r) { return r.target.rfind(prefix, 0) == 0; });
+        return static_cast<std::size_t>(std::count_if(
+                   impl_->requests.begin(), impl_->requests.end(), [&](const RecordedRequest& r) {
+                       return r.target.rfind(prefix, 0) == 0;
+                   })) >= count;
     });
+}
+
+bool LoopbackHttpServer::wait_abandoned(std::size_t count, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(impl_->mutex);
+    return impl_->cv.wait_for(lock, timeout, [&] { return impl_->abandoned >= count; });
 }
 
 std::vector<RecordedRequest> LoopbackHttpServer::requests() const {

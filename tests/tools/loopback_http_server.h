@@ -11,7 +11,8 @@
 //   /big             200, a 2 MiB JSON string
 //   /status/NNN      NNN, {"error": "status NNN"}
 //   /redirect        302 to http://169.254.169.254/latest/meta-data/
-//   /stall-headers   reads the request, then never answers (until the client goes away)
+//   /stall-headers   reads the request, then never answers (until the client goes away;
+//                    wait_abandoned counts such departures)
 //   /stall-body      sends headers promising 1000 bytes, sends 10, then stalls
 //   /garbage         answers bytes that are not HTTP
 //   /close           closes without answering
@@ -49,6 +50,11 @@ public:
     [[nodiscard]] std::string url(const std::string& path) const;
     /// Waits until a request whose target starts with `prefix` has arrived.
     bool wait_for(const std::string& prefix, std::chrono::milliseconds timeout);
+    /// Waits until `count` such requests have arrived.
+    bool wait_for_count(const std::string& prefix, std::size_t count,
+                        std::chrono::milliseconds timeout);
+    /// Waits until clients have closed `count` stalled exchanges (/stall-*) in all.
+    bool wait_abandoned(std::size_t count, std::chrono::milliseconds timeout);
     [[nodiscard]] std::vector<RecordedRequest> requests() const;
 
     struct Impl;

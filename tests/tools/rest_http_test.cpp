@@ -13,9 +13,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <string_view>
 #include <thread>
 
 namespace agentd::tools::test {
@@ -224,6 +227,49 @@ TEST_F(RestHttpTest, ResolvedAddressesAreCheckedAtCallTime) {
     (void)t;
 }
 
+/// This machine's host name when it resolves only to loopback addresses (a name the
+/// registration check cannot judge without resolving it), or "".
+std::string loopback_host_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || std::string_view(name) == "localhost") {
+        return "";
+    }
+    net::io_context resolve_io;
+    net::ip::tcp::resolver resolver(resolve_io);
+    boost::system::error_code ec;
+    const auto results = resolver.resolve(name, "80", ec);
+    if (ec || results.empty()) {
+        return "";
+    }
+    for (const auto& entry : results) {
+        if (!entry.endpoint().address().is_loopback()) {
+            return "";
+        }
+    }
+    return name;
+}
+
+TEST_F(RestHttpTest, ToolsRecheckResolvedAddressesOnEveryCall) {
+    const std::string host = loopback_host_name();
+    if (host.empty()) {
+        GTEST_SKIP() << "the host name does not resolve only to loopback addresses here";
+    }
+    // The name passes registration (it is neither an address nor a known local name) under a
+    // policy without loopback; the call resolves it and refuses every address it got.
+    policy.net.allow_loopback = false;
+    const std::string url = "http://" + host + ":" + std::to_string(server.port()) + "/add";
+    const auto r = call(tool(url), R"({"a":1,"b":2})");
+    EXPECT_TRUE(r.is_error);
+    EXPECT_NE(r.joined_text().find("resolved only to addresses REST tools may not reach"),
+              std::string::npos)
+        << r.joined_text();
+    EXPECT_TRUE(server.requests().empty());
+
+    policy.net.allow_loopback = true;
+    const auto allowed = call(tool(url), R"({"a":1,"b":2})");
+    EXPECT_FALSE(allowed.is_error) << allowed.joined_text();
+}
+
 TEST_F(RestHttpTest, MetadataLiteralIsNeverContacted) {
     HttpClientRequest request;
     request.host = "169.254.169.254";
@@ -252,6 +298,8 @@ TEST_F(RestHttpTest, CancellationAbortsPromptly) {
     EXPECT_TRUE(r.is_error);
     EXPECT_EQ(r.joined_text(),
               "the call to REST endpoint POST " + server.url("/stall-headers") + " was cancelled");
+    // The connection itself is closed, not only the caller answered.
+    EXPECT_TRUE(server.wait_abandoned(1, 10s));
 }
 
 TEST_F(RestHttpTest, ConnectionLimitRefusesWhenNothingMayWait) {

@@ -22,5 +22,9 @@ struct RouteModuleEntry {
 void register_health_routes(AppContext& context);  ///< /healthz, /readyz
 void register_metrics_routes(AppContext& context); ///< /metrics
 void register_mcp_routes(AppContext& context);     ///< /mcp (gateway/src/mcp/mcp_routes.cpp)
+/// /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models
+/// (gateway/src/openai/openai_routes.cpp)
+void register_openai_routes(AppContext& context);
+void register_a2a_routes(AppContext& context); ///< /a2a, agent cards (gateway/src/a2a/)
 
 } // namespace agentd::gateway::app

@@ -1,13 +1,17 @@
-// agentd bench engine --model F [--threads 2] [--prompt-tokens 512] [--gen-tokens 128]
-//                     [--reps 3] [--kv-type f32|f16] [--llama-bench PATH] [--json]
+// agentd bench engine --model F [--device auto|cpu|cuda:N] [--threads 2] [--prompt-tokens 512]
+//                     [--gen-tokens 128] [--reps 3] [--kv-type f32|f16] [--llama-bench PATH]
+//                     [--json]
 //
 // Prefill: one step of --prompt-tokens random tokens into an empty sequence. Decode: --gen-tokens
 // single-token steps from an empty sequence. These are llama-bench's pp/tg conventions, so the
 // side-by-side run (--llama-bench) measures the same work on the same file. Each figure is the
 // mean of --reps runs after one warm-up. Also reported: peak RSS, the memory read bandwidth
 // measured here (a buffer larger than the last-level cache, same thread count), and decode as a
-// fraction of the roofline bandwidth / bytes of weights read per token.
+// fraction of the roofline bandwidth / bytes of weights read per token. On a GPU (--device cuda:N)
+// the roofline uses the device's peak memory bandwidth from its attributes, and llama-bench runs
+// with every layer offloaded (-ngl 99) so a CUDA build of llama.cpp measures the same device.
 
+#include "agentd/inference/backend_info.h"
 #include "agentd/inference/engine.h"
 #include "agentd/inference/gguf.h"
 #include "agentd/inference/model.h"
@@ -44,12 +48,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kUsage =
-    "usage: agentd bench engine --model FILE.gguf [--threads N] [--prompt-tokens N]\n"
-    "                           [--gen-tokens N] [--reps N] [--kv-type f32|f16]\n"
-    "                           [--llama-bench PATH] [--json]\n";
+    "usage: agentd bench engine --model FILE.gguf [--device auto|cpu|cuda:N] [--threads N]\n"
+    "                           [--prompt-tokens N] [--gen-tokens N] [--reps N]\n"
+    "                           [--kv-type f32|f16] [--llama-bench PATH] [--json]\n";
 
 struct Options {
     std::string model;
+    inference::DeviceChoice device{inference::BackendKind::cpu, 0};
     int threads = 2;
     int prompt = 512;
     int gen = 128;
@@ -86,6 +91,12 @@ Options parse(const cli::Args& args) {
         const std::string& v = args[++i];
         if (a == "--model" || a == "-m") {
             o.model = v;
+        } else if (a == "--device") {
+            const auto d = inference::parse_device(v);
+            if (!d) {
+                throw std::invalid_argument("--device is auto, cpu, cuda or cuda:N");
+            }
+            o.device = *d;
         } else if (a == "--threads" || a == "-t") {
             o.threads = to_int(a, v);
         } else if (a == "--prompt-tokens" || a == "-p") {
@@ -297,10 +308,25 @@ std::string run_capture(const std::vector<std::string>& argv) {
 
 /// Runs llama.cpp's llama-bench on the same file and returns its pp / tg tokens per second.
 Result run_llama_bench(const Options& o) {
-    const std::string out =
-        run_capture({o.llama_bench, "-m", o.model, "-t", std::to_string(o.threads), "-p",
-                     std::to_string(o.prompt), "-n", std::to_string(o.gen), "-r",
-                     std::to_string(o.reps), "-o", "json"});
+    std::vector<std::string> argv{o.llama_bench,
+                                  "-m",
+                                  o.model,
+                                  "-t",
+                                  std::to_string(o.threads),
+                                  "-p",
+                                  std::to_string(o.prompt),
+                                  "-n",
+                                  std::to_string(o.gen),
+                                  "-r",
+                                  std::to_string(o.reps),
+                                  "-o",
+                                  "json"};
+    if (o.device.kind == inference::BackendKind::cuda) {
+        // Every layer on the GPU, that GPU only.
+        argv.insert(argv.end(),
+                    {"-ngl", "99", "-mg", std::to_string(o.device.device), "-sm", "none"});
+    }
+    const std::string out = run_capture(argv);
     const auto j = nlohmann::json::parse(out, nullptr, false);
     if (j.is_discarded() || !j.is_array()) {
         throw std::runtime_error("llama-bench printed no JSON (is the path right?)");
@@ -328,6 +354,8 @@ int engine_bench(const cli::Args& args) {
     }
     auto model = inference::Model::load(o.model).value();
     inference::EngineOptions eo;
+    eo.backend = o.device.kind;
+    eo.device = o.device.device;
     eo.n_threads = o.threads;
     eo.n_ctx = o.prompt + o.gen + 16;
     eo.kv_type = o.kv_type;
@@ -338,7 +366,16 @@ int engine_bench(const cli::Args& args) {
     struct rusage ru {};
     getrusage(RUSAGE_SELF, &ru);
     const long peak_rss_kb = ru.ru_maxrss;
-    const double bw = measure_bandwidth(o.threads);
+    double bw = 0.0;
+    if (o.device.kind == inference::BackendKind::cpu) {
+        bw = measure_bandwidth(o.threads);
+    } else {
+        for (const auto& b : inference::available_backends()) {
+            if (b.kind == o.device.kind && b.device == o.device.device) {
+                bw = b.memory_bandwidth_gb_s;
+            }
+        }
+    }
     const std::uint64_t bytes = weight_bytes_per_token(model->gguf());
     const double roofline = bw > 0 ? bw * 1e9 / static_cast<double>(bytes) : 0.0;
 

@@ -39,7 +39,18 @@ struct Options {
     int concurrency = 4;
     int throughput_runs = 48;
     bool json = false;
+    bool help = false;
 };
+
+constexpr const char* kUsage =
+    "usage: agentd bench sandbox [--runs N] [--concurrency C] [--throughput-runs M] [--json]\n"
+    "  --runs N             timed runs per measurement after 3 warm-up runs (1..10000, default "
+    "30)\n"
+    "  --concurrency C      sandbox slots, and parallel clients of the throughput run (1..256, "
+    "default 4)\n"
+    "  --throughput-runs M  runs in the throughput measurement (1..100000, default 48)\n"
+    "  --json               print one JSON object as the last line of stdout\n"
+    "  --help               this text\n";
 
 int parse_int(const std::string& flag, const std::string& v, int max) {
     int out = 0;
@@ -67,6 +78,8 @@ Options parse(const cli::Args& args) {
             o.throughput_runs = parse_int("--throughput-runs", value(), 100000);
         } else if (args[i] == "--json") {
             o.json = true;
+        } else if (args[i] == "--help" || args[i] == "-h") {
+            o.help = true;
         } else {
             throw std::invalid_argument("unknown option " + args[i]);
         }
@@ -240,7 +253,17 @@ std::unique_ptr<sandbox::Sandbox> make_sandbox(bool warm, int concurrency) {
 } // namespace
 
 int sandbox_bench(const cli::Args& args) {
-    const Options o = parse(args);
+    Options o;
+    try {
+        o = parse(args);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "agentd bench sandbox: %s (see --help)\n", e.what());
+        return 2;
+    }
+    if (o.help) {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
     using sandbox::Language;
     const std::vector<std::string> py = {"/usr/bin/python3", "-c", "print(1)"};
     const std::vector<std::string> sh = {"/bin/bash", "-c", "true"};

@@ -1,24 +1,27 @@
 // agentd bench vector: insert throughput, query latency and recall of the memory store's
 // exact k-NN (optionally int8 + re-scoring) on the canonical vecdata.py data, generated here
-// bit-exactly from its formula or read from its files.
+// bit-exactly from its formula or read from its files. With --sqlite-vec PATH the same rows and
+// queries also run through a vec0 table of that run-time loaded extension, printed side by side.
 #include "agentd/memory/database.h"
 #include "agentd/memory/memory_store.h"
 
 #include "bench/benches.h"
+#include "bench/vector_bench_data.h"
+#include "bench/vector_bench_sqlite_vec.h"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace agentd::gateway::bench {
@@ -37,34 +40,74 @@ struct Options {
     std::string metric = "l2";
     std::string data, queries_file, ground_truth;
     std::string durability = "full";
-    std::string save_data; // directory: write the base/query/ground-truth files vecdata.py names
+    std::string save_data;  // directory: write the base/query/ground-truth files vecdata.py names
+    std::string sqlite_vec; // loadable sqlite-vec extension to measure side by side
+    std::string sqlite_vec_int8 = "rescore";
+    std::size_t sqlite_vec_cache_mib = 0;
     unsigned threads = 0;
+    bool help = false;
 };
+
+constexpr const char* kUsage =
+    "usage: agentd bench vector [options] [--json]\n"
+    "  --n N                 rows to insert (default 100000; with --data: the file's rows)\n"
+    "  --dim D               vector dimension (default 384)\n"
+    "  --k K                 neighbours per query (default 10)\n"
+    "  --queries Q           measured queries (default 200; with --queries-file: its rows)\n"
+    "  --int8                search the int8 copy, then re-score candidates in float32\n"
+    "  --rescore F           int8 candidates per result, k * F (default 8)\n"
+    "  --metric M            l2 | cosine | dot (default l2; computed ground truth is l2)\n"
+    "  --data FILE.f32       base vectors, row-major float32 (with --queries-file)\n"
+    "  --queries-file FILE   query vectors, row-major float32 (with --data)\n"
+    "  --ground-truth FILE   int32 ids, k per query (default: computed exactly, l2)\n"
+    "  --durability D        full | normal: SQLite synchronous=FULL or NORMAL (default full)\n"
+    "  --threads T           search workers of the store (default 0: cores, at most 8)\n"
+    "  --save-data DIR       write the base, query and ground-truth files vecdata.py names\n"
+    "  --sqlite-vec PATH     also measure this sqlite-vec loadable extension (vec0.so) on the\n"
+    "                        same data: float[D] exact, or with --int8 a float[D] column\n"
+    "                        indexed by rescore(quantizer=int8, oversample=F)\n"
+    "  --sqlite-vec-int8 FORM  rescore (default, as above) | column: an int8[D] column of\n"
+    "                        vec_quantize_int8(v, 'unit'), int8 distances only, no re-score\n"
+    "  --sqlite-vec-cache-mib M  sqlite-vec connection's PRAGMA cache_size in MiB (default:\n"
+    "                        room for every vector it stores, so both stores scan from RAM)\n"
+    "  --json                print one JSON object as the last line of stdout\n"
+    "  --help                this text\n";
+
+std::size_t parse_count(const std::string& flag, const std::string& v, std::size_t max,
+                        std::size_t min = 1) {
+    std::size_t out = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc() || end != v.data() + v.size() || out < min || out > max) {
+        throw UsageError(flag + " needs a whole number between " + std::to_string(min) + " and " +
+                         std::to_string(max) + ", got '" + v + "'");
+    }
+    return out;
+}
 
 Options parse(const cli::Args& args) {
     Options o;
     auto next = [&](std::size_t& i) -> const std::string& {
         if (i + 1 >= args.size()) {
-            throw std::runtime_error("bench vector: " + args[i] + " needs a value");
+            throw UsageError(args[i] + " needs a value");
         }
         return args[++i];
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--n") {
-            o.n = std::stoull(next(i));
+            o.n = parse_count(a, next(i), std::size_t{1} << 31);
         } else if (a == "--dim") {
-            o.dim = std::stoull(next(i));
+            o.dim = parse_count(a, next(i), 65536);
         } else if (a == "--k") {
-            o.k = std::stoull(next(i));
+            o.k = parse_count(a, next(i), 4096);
         } else if (a == "--queries") {
-            o.queries = std::stoull(next(i));
+            o.queries = parse_count(a, next(i), 1000000);
         } else if (a == "--int8") {
             o.int8 = true;
         } else if (a == "--json") {
             o.json = true;
         } else if (a == "--rescore") {
-            o.rescore = static_cast<std::uint32_t>(std::stoul(next(i)));
+            o.rescore = static_cast<std::uint32_t>(parse_count(a, next(i), 128));
         } else if (a == "--metric") {
             o.metric = next(i);
         } else if (a == "--data") {
@@ -77,229 +120,104 @@ Options parse(const cli::Args& args) {
             o.durability = next(i);
         } else if (a == "--save-data") {
             o.save_data = next(i);
+        } else if (a == "--sqlite-vec") {
+            o.sqlite_vec = next(i);
+        } else if (a == "--sqlite-vec-int8") {
+            o.sqlite_vec_int8 = next(i);
+            if (o.sqlite_vec_int8 != "rescore" && o.sqlite_vec_int8 != "column") {
+                throw UsageError("--sqlite-vec-int8 must be rescore or column");
+            }
+        } else if (a == "--sqlite-vec-cache-mib") {
+            o.sqlite_vec_cache_mib = parse_count(a, next(i), 1 << 20);
         } else if (a == "--threads") {
-            o.threads = static_cast<unsigned>(std::stoul(next(i)));
+            o.threads = static_cast<unsigned>(parse_count(a, next(i), 256, 0));
+        } else if (a == "--help" || a == "-h") {
+            o.help = true;
         } else {
-            throw std::runtime_error("bench vector: unknown option " + a);
+            throw UsageError("unknown option " + a);
         }
     }
-    if (o.dim == 0 || o.n == 0 || o.k == 0 || o.queries == 0) {
-        throw std::runtime_error("bench vector: --n, --dim, --k and --queries must be positive");
-    }
     if (o.data.empty() != o.queries_file.empty()) {
-        throw std::runtime_error("bench vector: --data and --queries-file go together");
+        throw UsageError("--data and --queries-file go together");
+    }
+    if (o.durability != "full" && o.durability != "normal") {
+        throw UsageError("--durability must be full or normal");
+    }
+    if (o.metric != "l2" && o.metric != "cosine" && o.metric != "dot") {
+        throw UsageError("--metric must be l2, cosine or dot");
+    }
+    if (!o.sqlite_vec.empty() && o.metric == "dot") {
+        throw UsageError("--sqlite-vec: vec0 has no dot metric; use l2 or cosine");
     }
     return o;
 }
 
-/// vecdata.py's stream: element i of seed s is splitmix64(s * 2^32 + i), mapped to [-1, 1).
-std::vector<float> generate(std::uint64_t seed, std::size_t rows, std::size_t dim) {
-    std::vector<float> out(rows * dim);
-    const std::uint64_t base = seed << 32;
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        std::uint64_t z = (base + i + 1) * 0x9E3779B97F4A7C15ULL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        z ^= z >> 31;
-        out[i] = static_cast<float>(static_cast<double>(z >> 40) * 0x1p-23 - 1.0);
-    }
-    return out;
-}
-
-template <class T>
-std::vector<T> read_file(const std::string& path, std::size_t row_len, std::size_t& rows) {
-    std::ifstream f(path, std::ios::binary | std::ios::ate);
-    if (!f) {
-        throw std::runtime_error("bench vector: cannot read " + path);
-    }
-    const auto bytes = static_cast<std::size_t>(f.tellg());
-    if (bytes % (row_len * sizeof(T)) != 0) {
-        throw std::runtime_error("bench vector: " + path + " is not a whole number of rows");
-    }
-    rows = bytes / (row_len * sizeof(T));
-    std::vector<T> out(bytes / sizeof(T));
-    f.seekg(0);
-    f.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(bytes));
-    return out;
-}
-
-template <class T>
-void write_file(const std::filesystem::path& path, const std::vector<T>& data) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(data.data()),
-            static_cast<std::streamsize>(data.size() * sizeof(T)));
-    if (!f) {
-        throw std::runtime_error("bench vector: cannot write " + path.string());
-    }
-}
-
-void parallel(std::size_t count, const std::function<void(std::size_t, std::size_t)>& fn) {
-    const std::size_t t = std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::thread> threads;
-    for (std::size_t i = 0; i < t; ++i) {
-        threads.emplace_back([&, i] { fn(count * i / t, count * (i + 1) / t); });
-    }
-    for (auto& th : threads) {
-        th.join();
-    }
-}
-
-/// Exact top-k under L2 in double precision: an oracle independent of the store's kernels.
-std::vector<std::int32_t> ground_truth(const std::vector<float>& base,
-                                       const std::vector<float>& queries, std::size_t dim,
-                                       std::size_t k) {
-    const std::size_t n = base.size() / dim;
-    const std::size_t q = queries.size() / dim;
-    std::vector<std::int32_t> out(q * k, -1);
-    parallel(q, [&](std::size_t begin, std::size_t end) {
-        std::vector<std::pair<double, std::int32_t>> best;
-        for (std::size_t qi = begin; qi < end; ++qi) {
-            best.clear();
-            const float* qv = &queries[qi * dim];
-            for (std::size_t r = 0; r < n; ++r) {
-                const float* rv = &base[r * dim];
-                double d = 0;
-                for (std::size_t j = 0; j < dim; ++j) {
-                    const double x = double{qv[j]} - rv[j];
-                    d += x * x;
-                }
-                if (best.size() < k || d < best.front().first) {
-                    best.emplace_back(d, static_cast<std::int32_t>(r));
-                    std::push_heap(best.begin(), best.end());
-                    if (best.size() > k) {
-                        std::pop_heap(best.begin(), best.end());
-                        best.pop_back();
-                    }
-                }
-            }
-            std::sort_heap(best.begin(), best.end());
-            for (std::size_t j = 0; j < best.size(); ++j) {
-                out[qi * k + j] = best[j].second;
-            }
-        }
-    });
-    return out;
-}
-
-volatile std::uint64_t sink_ = 0;
-
-/// Sequential read bandwidth of this machine with every core reading (GB/s), for the
-/// "bytes scanned / bandwidth" floor of an exact scan.
-double read_bandwidth_gbps() {
-    const std::size_t bytes = std::size_t{512} << 20;
-    std::vector<std::uint64_t> buf(bytes / 8, 1);
-    double best = 0;
-    for (int rep = 0; rep < 3; ++rep) {
-        std::vector<std::uint64_t> sums(64);
-        const auto t0 = Clock::now();
-        parallel(buf.size(), [&](std::size_t b, std::size_t e) {
-            std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (std::size_t i = b; i + 4 <= e; i += 4) {
-                s0 += buf[i];
-                s1 += buf[i + 1];
-                s2 += buf[i + 2];
-                s3 += buf[i + 3];
-            }
-            sums[(b * 8 / bytes) % 64] = s0 + s1 + s2 + s3;
-        });
-        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        std::uint64_t total = 0;
-        for (auto v : sums) {
-            total += v;
-        }
-        sink_ = total; // the sums stay observable, so the reads are not optimized away
-        best = std::max(best, static_cast<double>(bytes) / s / 1e9);
-    }
-    return best;
-}
-
-double percentile(std::vector<double> v, double p) {
-    std::sort(v.begin(), v.end());
-    const auto idx = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
-    return v[std::min(idx, v.size() - 1)];
-}
-
 memory::Metric metric_of(const std::string& m) {
-    if (m == "l2") {
-        return memory::Metric::l2;
-    }
     if (m == "cosine") {
         return memory::Metric::cosine;
     }
-    if (m == "dot") {
-        return memory::Metric::dot;
-    }
-    throw std::runtime_error("bench vector: --metric must be l2, cosine or dot");
+    return m == "dot" ? memory::Metric::dot : memory::Metric::l2;
 }
 
-} // namespace
+/// What one store achieved on the run's data.
+struct Measured {
+    double insert_per_s = 0;
+    double p50_ms = 0;
+    double p99_ms = 0;
+    double recall = 0;
+};
 
-int vector_bench(const cli::Args& args) {
-    Options o = parse(args);
-    const memory::Metric metric = metric_of(o.metric);
+/// The data every store is measured on: rows, queries and the true k nearest rows per query.
+struct Data {
     std::vector<float> base, queries;
-    if (!o.data.empty()) {
-        base = read_file<float>(o.data, o.dim, o.n);
-        queries = read_file<float>(o.queries_file, o.dim, o.queries);
-    } else {
-        base = generate(20261122, o.n, o.dim);
-        queries = generate(20261123, o.queries, o.dim);
-    }
     std::vector<std::int32_t> truth;
-    if (!o.ground_truth.empty()) {
-        std::size_t rows = 0;
-        truth = read_file<std::int32_t>(o.ground_truth, o.k, rows);
-        if (rows != o.queries) {
-            throw std::runtime_error("bench vector: ground truth has " + std::to_string(rows) +
-                                     " rows for " + std::to_string(o.queries) + " queries");
-        }
-    } else {
-        if (metric != memory::Metric::l2) {
-            throw std::runtime_error("bench vector: computed ground truth is L2; use --metric l2");
-        }
-        truth = ground_truth(base, queries, o.dim, o.k);
-    }
+};
 
-    if (!o.save_data.empty()) {
-        // The same names vecdata.py writes (default stream, no --normalize), for other tools.
-        const std::filesystem::path out(o.save_data);
-        std::filesystem::create_directories(out);
-        const std::string nd = std::to_string(o.n) + "x" + std::to_string(o.dim);
-        write_file(out / ("base_" + nd + ".f32"), base);
-        write_file(
-            out / ("query_" + std::to_string(o.queries) + "x" + std::to_string(o.dim) + ".f32"),
-            queries);
-        write_file(out / ("gt_" + nd + "_q" + std::to_string(o.queries) + "_k" +
-                          std::to_string(o.k) + ".i32"),
-                   truth);
+/// Runs 10 warm-up queries, then every query once timed; `search` returns the hits as row
+/// indexes into the base set.
+Measured run_queries(const Options& o, const Data& d,
+                     const std::function<std::vector<std::int64_t>(const float*)>& search) {
+    Measured m;
+    std::vector<double> latencies;
+    double recall_sum = 0;
+    for (std::size_t qi = 0; qi < std::min<std::size_t>(10, o.queries); ++qi) {
+        search(&d.queries[qi * o.dim]);
     }
-
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("agentd-bench-vector-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    struct Cleanup {
-        std::filesystem::path p;
-        ~Cleanup() {
-            std::error_code ec;
-            std::filesystem::remove_all(p, ec);
+    for (std::size_t qi = 0; qi < o.queries; ++qi) {
+        const auto t0 = Clock::now();
+        const std::vector<std::int64_t> rows = search(&d.queries[qi * o.dim]);
+        latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        const auto first = d.truth.begin() + static_cast<std::ptrdiff_t>(qi * o.k);
+        std::size_t found = 0;
+        for (const std::int64_t row : rows) {
+            found += static_cast<std::size_t>(
+                std::count(first, first + static_cast<std::ptrdiff_t>(o.k), row));
         }
-    } cleanup{dir};
+        recall_sum += static_cast<double>(found) / static_cast<double>(o.k);
+    }
+    m.p50_ms = percentile(latencies, 0.5);
+    m.p99_ms = percentile(latencies, 0.99);
+    m.recall = recall_sum / static_cast<double>(o.queries);
+    return m;
+}
+
+/// The memory store: SQLite rows + the in-memory mirror, 10k rows per transaction.
+Measured measure_agentd(const Options& o, const Data& d, const std::filesystem::path& dir,
+                        std::string& kernel) {
     memory::DatabaseOptions dbo;
     dbo.path = (dir / "agentd.db").string();
     dbo.durability =
         o.durability == "normal" ? memory::Durability::normal : memory::Durability::full;
     dbo.search_threads = o.threads;
     auto db = memory::Database::open(dbo).value();
-
-    // Insert through the real store: SQLite rows + the mirror, 10k rows per transaction.
     std::vector<std::int64_t> ids;
     ids.reserve(o.n);
     const auto t_insert = Clock::now();
     std::vector<memory::NewMemory> batch;
     for (std::size_t r = 0; r < o.n; ++r) {
         memory::NewMemory m;
-        m.embedding.assign(base.begin() + static_cast<std::ptrdiff_t>(r * o.dim),
-                           base.begin() + static_cast<std::ptrdiff_t>((r + 1) * o.dim));
+        m.embedding.assign(d.base.begin() + static_cast<std::ptrdiff_t>(r * o.dim),
+                           d.base.begin() + static_cast<std::ptrdiff_t>((r + 1) * o.dim));
         m.model = "bench";
         batch.push_back(std::move(m));
         if (batch.size() == 10000 || r + 1 == o.n) {
@@ -309,65 +227,192 @@ int vector_bench(const cli::Args& args) {
         }
     }
     const double insert_s = std::chrono::duration<double>(Clock::now() - t_insert).count();
-
     memory::SearchQuery q;
     q.model = "bench";
-    q.metric = metric;
+    q.metric = metric_of(o.metric);
     q.k = o.k;
     q.int8 = o.int8;
     q.rescore_factor = o.rescore;
     q.fetch_rows = false;
-    std::vector<double> latencies;
-    double recall_sum = 0;
-    for (std::size_t pass = 0; pass < 2; ++pass) { // pass 0 warms caches, pass 1 is measured
-        for (std::size_t qi = 0; qi < o.queries; ++qi) {
-            q.embedding.assign(queries.begin() + static_cast<std::ptrdiff_t>(qi * o.dim),
-                               queries.begin() + static_cast<std::ptrdiff_t>((qi + 1) * o.dim));
-            const auto t0 = Clock::now();
-            auto hits = db->memories().search("bench", q).value();
-            const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-            if (pass == 0 && qi >= 10) {
-                break;
-            }
-            if (pass == 1) {
-                latencies.push_back(ms);
-                std::size_t found = 0;
-                for (const auto& h : hits) {
-                    const auto row = static_cast<std::int32_t>(
-                        std::lower_bound(ids.begin(), ids.end(), h.id) - ids.begin());
-                    found += static_cast<std::size_t>(std::count(
-                        truth.begin() + static_cast<std::ptrdiff_t>(qi * o.k),
-                        truth.begin() + static_cast<std::ptrdiff_t>((qi + 1) * o.k), row));
-                }
-                recall_sum += static_cast<double>(found) / static_cast<double>(o.k);
-            }
+    Measured m = run_queries(o, d, [&](const float* v) {
+        q.embedding.assign(v, v + o.dim);
+        std::vector<std::int64_t> rows;
+        for (const auto& h : db->memories().search("bench", q).value()) {
+            rows.push_back(std::lower_bound(ids.begin(), ids.end(), h.id) - ids.begin());
         }
+        return rows;
+    });
+    m.insert_per_s = static_cast<double>(o.n) / insert_s;
+    kernel = db->stats().vector_kernel;
+    return m;
+}
+
+/// The same rows (rowid = row + 1) and queries through sqlite-vec's vec0 table.
+Measured measure_sqlite_vec(const Options& o, const Data& d, SqliteVecBench& sv) {
+    SqliteVecTable t;
+    t.dim = o.dim;
+    t.metric = o.metric;
+    t.int8 = o.int8;
+    t.int8_form = o.sqlite_vec_int8 == "column" ? SqliteVecInt8::column : SqliteVecInt8::rescore;
+    t.oversample = o.rescore;
+    // Unless told otherwise, SQLite's page cache gets room for all it stores (float rows, int8
+    // rows, or both for the rescore index), as the memory store keeps its mirror in RAM: the
+    // default 2 MiB cache would measure re-reads through the OS page cache instead.
+    const std::size_t per_row = !o.int8                                ? o.dim * 4
+                                : t.int8_form == SqliteVecInt8::column ? o.dim
+                                                                       : o.dim * 5;
+    t.cache_mib =
+        o.sqlite_vec_cache_mib > 0 ? o.sqlite_vec_cache_mib : (o.n * per_row * 5 / 4 >> 20) + 16;
+    t.full_sync = o.durability == "full";
+    sv.create(t);
+    const double insert_s = sv.insert(d.base, 10000);
+    Measured m = run_queries(o, d, [&](const float* v) {
+        std::vector<std::int64_t> rows = sv.search(v, o.k);
+        for (auto& r : rows) {
+            --r;
+        }
+        return rows;
+    });
+    m.insert_per_s = static_cast<double>(o.n) / insert_s;
+    return m;
+}
+
+Data load_data(Options& o) {
+    Data d;
+    if (!o.data.empty()) {
+        d.base = read_file<float>(o.data, o.dim, o.n);
+        d.queries = read_file<float>(o.queries_file, o.dim, o.queries);
+        if (o.n == 0 || o.queries == 0) {
+            throw UsageError("--data and --queries-file need at least one row each");
+        }
+    } else {
+        d.base = generate(20261122, o.n, o.dim);
+        d.queries = generate(20261123, o.queries, o.dim);
+    }
+    if (!o.ground_truth.empty()) {
+        std::size_t rows = 0;
+        d.truth = read_file<std::int32_t>(o.ground_truth, o.k, rows);
+        if (rows != o.queries) {
+            throw UsageError("ground truth has " + std::to_string(rows) + " rows for " +
+                             std::to_string(o.queries) + " queries");
+        }
+    } else {
+        if (o.metric != "l2") {
+            throw UsageError("computed ground truth is L2; use --metric l2 or --ground-truth");
+        }
+        d.truth = ground_truth(d.base, d.queries, o.dim, o.k);
+    }
+    return d;
+}
+
+void save_data(const Options& o, const Data& d) {
+    // The same names vecdata.py writes (default stream, no --normalize), for other tools.
+    const std::filesystem::path out(o.save_data);
+    std::filesystem::create_directories(out);
+    const std::string nd = std::to_string(o.n) + "x" + std::to_string(o.dim);
+    write_file(out / ("base_" + nd + ".f32"), d.base);
+    write_file(out / ("query_" + std::to_string(o.queries) + "x" + std::to_string(o.dim) + ".f32"),
+               d.queries);
+    write_file(
+        out / ("gt_" + nd + "_q" + std::to_string(o.queries) + "_k" + std::to_string(o.k) + ".i32"),
+        d.truth);
+}
+
+struct TempDir {
+    std::filesystem::path p;
+    TempDir()
+        : p(std::filesystem::temp_directory_path() /
+            ("agentd-bench-vector-" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(p);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(p, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+int run(Options& o) {
+    TempDir dir;
+    // The extension loads first, so a bad path fails before minutes of data generation.
+    std::unique_ptr<SqliteVecBench> sv;
+    if (!o.sqlite_vec.empty()) {
+        sv = std::make_unique<SqliteVecBench>(o.sqlite_vec, (dir.p / "sqlite-vec.db").string());
+    }
+    const Data d = load_data(o);
+    if (!o.save_data.empty()) {
+        save_data(o, d);
+    }
+    std::string kernel;
+    const Measured ours = measure_agentd(o, d, dir.p, kernel);
+    std::optional<Measured> theirs;
+    if (sv) {
+        theirs = measure_sqlite_vec(o, d, *sv);
     }
     const double bw = read_bandwidth_gbps();
     const double scanned =
         static_cast<double>(o.n) *
         static_cast<double>(o.int8 ? (o.dim + 63) / 64 * 64 : (o.dim + 15) / 16 * 16 * 4);
     const double floor_ms = scanned / (bw * 1e9) * 1e3;
-    const double p50 = percentile(latencies, 0.5);
-    const double p99 = percentile(latencies, 0.99);
-    const double recall = recall_sum / static_cast<double>(o.queries);
-    const double insert_per_s = static_cast<double>(o.n) / insert_s;
-    const auto stats = db->stats();
     std::printf("vector: n=%zu dim=%zu k=%zu queries=%zu %s metric=%s kernel=%s threads=%u\n", o.n,
                 o.dim, o.k, o.queries, o.int8 ? "int8+rescore" : "float32", o.metric.c_str(),
-                stats.vector_kernel, o.threads);
-    std::printf("  insert %.0f vectors/s; query p50 %.3f ms, p99 %.3f ms; recall@%zu %.4f\n",
-                insert_per_s, p50, p99, o.k, recall);
+                kernel.c_str(), o.threads);
+    std::printf("  agentd:     insert %.0f vectors/s; query p50 %.3f ms, p99 %.3f ms; "
+                "recall@%zu %.4f\n",
+                ours.insert_per_s, ours.p50_ms, ours.p99_ms, o.k, ours.recall);
+    if (theirs) {
+        std::printf("  sqlite-vec: insert %.0f vectors/s; query p50 %.3f ms, p99 %.3f ms; "
+                    "recall@%zu %.4f\n",
+                    theirs->insert_per_s, theirs->p50_ms, theirs->p99_ms, o.k, theirs->recall);
+        std::printf("  sqlite-vec %s: %s\n", sv->version().c_str(), sv->declaration().c_str());
+        std::printf("  agentd vs sqlite-vec: p50 %.2fx faster, p99 %.2fx faster, insert %.2fx\n",
+                    theirs->p50_ms / ours.p50_ms, theirs->p99_ms / ours.p99_ms,
+                    ours.insert_per_s / theirs->insert_per_s);
+    }
     std::printf("  read bandwidth %.1f GB/s -> scan floor %.3f ms (p50 / floor = %.2f)\n", bw,
-                floor_ms, p50 / floor_ms);
+                floor_ms, ours.p50_ms / floor_ms);
     if (o.json) {
         std::printf("{\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"insert_per_s\": %.1f, "
                     "\"recall_at_k\": %.5f, \"floor_ms\": %.4f, \"read_gb_per_s\": %.2f, "
-                    "\"kernel\": \"%s\", \"n\": %zu, \"dim\": %zu, \"k\": %zu, \"int8\": %s}\n",
-                    p50, p99, insert_per_s, recall, floor_ms, bw, stats.vector_kernel, o.n, o.dim,
-                    o.k, o.int8 ? "true" : "false");
+                    "\"kernel\": \"%s\", \"n\": %zu, \"dim\": %zu, \"k\": %zu, \"int8\": %s",
+                    ours.p50_ms, ours.p99_ms, ours.insert_per_s, ours.recall, floor_ms, bw,
+                    kernel.c_str(), o.n, o.dim, o.k, o.int8 ? "true" : "false");
+        if (theirs) {
+            std::printf(", \"sqlite_vec\": {\"version\": \"%s\", \"mode\": \"%s\", "
+                        "\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"insert_per_s\": %.1f, "
+                        "\"recall_at_k\": %.5f, \"p50_speedup\": %.3f, \"p99_speedup\": %.3f, "
+                        "\"insert_speedup\": %.3f}",
+                        sv->version().c_str(),
+                        !o.int8                         ? "float32"
+                        : o.sqlite_vec_int8 == "column" ? "int8_column"
+                                                        : "int8_rescore",
+                        theirs->p50_ms, theirs->p99_ms, theirs->insert_per_s, theirs->recall,
+                        theirs->p50_ms / ours.p50_ms, theirs->p99_ms / ours.p99_ms,
+                        ours.insert_per_s / theirs->insert_per_s);
+        }
+        std::printf("}\n");
     }
     return 0;
+}
+
+} // namespace
+
+int vector_bench(const cli::Args& args) {
+    try {
+        Options o = parse(args);
+        if (o.help) {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        return run(o);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "agentd bench vector: %s (see --help)\n", e.what());
+        return 2;
+    } catch (const SqliteVecLoadError& e) {
+        std::fprintf(stderr, "agentd bench vector: %s\n", e.what());
+        return 2;
+    }
 }
 
 } // namespace agentd::gateway::bench

@@ -17,5 +17,6 @@ int sandbox_command(const Args& args);  // agentd sandbox run
 int generate_command(const Args& args); // agentd generate
 int tokenize_command(const Args& args); // agentd tokenize
 int bench_command(const Args& args);    // agentd bench <name>
+int a2a_command(const Args& args);      // agentd a2a call
 
 } // namespace agentd::gateway::cli

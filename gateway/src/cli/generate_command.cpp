@@ -1,11 +1,13 @@
 // agentd generate --model FILE.gguf --prompt TEXT [-n N] [--temp T] [--seed S] [--top-k K]
-//                 [--top-p P] [--threads N] [--ctx N] [--kv-type f32|f16] [--json] [--verbose]
+//                 [--top-p P] [--threads N] [--ctx N] [--kv-type f32|f16] [--device D] [--json]
+//                 [--verbose]
 //
 // Completes TEXT with the model (CONTRACT.md). Without --json the completion is streamed to
 // stdout as it is generated (never half a UTF-8 character); with --json one object is printed at
 // the end: {"prompt_tokens": [...], "tokens": [...], "text": "...", "finish_reason": "..."}.
 // Greedy at --temp 0 (the default). Generation stops at an end-of-generation token or after N.
 
+#include "agentd/inference/backend_info.h"
 #include "agentd/inference/engine.h"
 #include "agentd/inference/generate.h"
 #include "agentd/inference/model.h"
@@ -27,12 +29,14 @@ namespace {
 constexpr const char* kUsage =
     "usage: agentd generate --model FILE.gguf --prompt TEXT [-n N] [--temp T] [--seed S]\n"
     "                       [--top-k K] [--top-p P] [--threads N] [--ctx N]\n"
-    "                       [--kv-type f32|f16] [--json] [--verbose]\n"
+    "                       [--kv-type f32|f16] [--device auto|cpu|cuda:N] [--json]\n"
+    "                       [--verbose]\n"
     "Completes TEXT with the model; greedy at --temp 0 (the default).\n"
     "  -n N           tokens to generate at most (default 32)\n"
     "  --json         print {\"prompt_tokens\", \"tokens\", \"text\", \"finish_reason\"}\n"
     "  --threads N    compute threads (default: one per core)\n"
     "  --ctx N        context length (default: the model's)\n"
+    "  --device D     auto (a GPU when there is one), cpu, cuda or cuda:N (default cpu)\n"
     "  --verbose      timing on stderr\n";
 
 struct Options {
@@ -94,6 +98,14 @@ Options parse(const Args& args) {
                 throw std::invalid_argument("agentd generate: --kv-type is f32 or f16");
             }
             o.engine.kv_type = *t;
+        } else if (a == "--device") {
+            const auto d = inference::parse_device(value());
+            if (!d) {
+                throw std::invalid_argument(
+                    "agentd generate: --device is auto, cpu, cuda or cuda:N");
+            }
+            o.engine.backend = d->kind;
+            o.engine.device = d->device;
         } else if (a == "--json") {
             o.json = true;
         } else if (a == "--verbose" || a == "-v") {

@@ -2,6 +2,7 @@
 // agentd sandbox info
 #include "agentd/sandbox/sandbox.h"
 
+#include "builtin/sandbox_runner.h"
 #include "cli/commands.h"
 
 #include <nlohmann/json.hpp>
@@ -62,28 +63,6 @@ std::string read_program(const std::string& path, std::uint64_t max_bytes) {
         }
     }
     return code;
-}
-
-nlohmann::json optional_int(const std::optional<int>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-nlohmann::json result_json(const sandbox::RunResult& r) {
-    return {{"exit_code", optional_int(r.exit_code)},
-            {"signal", optional_int(r.signal)},
-            {"stdout", r.stdout_data},
-            {"stderr", r.stderr_data},
-            {"timed_out", r.timed_out},
-            {"wall_ms", r.wall_ms},
-            {"cpu_ms", r.cpu_ms},
-            {"max_rss_kb", r.max_rss_kb},
-            {"isolation", r.isolation.names()},
-            {"stdout_truncated", r.stdout_truncated},
-            {"stderr_truncated", r.stderr_truncated},
-            {"stdout_bytes", r.stdout_bytes},
-            {"stderr_bytes", r.stderr_bytes},
-            {"limit", std::string(sandbox::to_string(r.limit))},
-            {"warm", r.warm}};
 }
 
 void print_json(const nlohmann::json& j) {
@@ -173,7 +152,7 @@ int run_command(const Args& args) {
     if (!result) {
         throw std::runtime_error(result.error().what());
     }
-    print_json(result_json(*result));
+    print_json(builtin::result_json(*result));
     return 0;
 }
 

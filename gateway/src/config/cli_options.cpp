@@ -33,11 +33,15 @@ ServerCli::ServerCli(std::string command) : command_(std::move(command)), option
          "address to listen on (default 127.0.0.1:8080; port 0 picks a free port)") //
         ("model", po::value<std::string>()->value_name("FILE.gguf"),
          "GGUF model to load (without it, model endpoints answer 503)") //
+        ("device", po::value<std::string>()->value_name("DEVICE"),
+         "compute device for the model: auto|cpu|cuda:N (default auto)") //
         ("data", po::value<std::string>()->value_name("DIR"),
          "state directory (default $AGENTD_DATA_DIR, else $XDG_DATA_HOME/agentd, else "
          "~/.local/share/agentd)") //
         ("config", po::value<std::string>()->value_name("FILE"),
          "JSON config file (docs/CONFIG.md)") //
+        ("no-prefix-cache", po::bool_switch(),
+         "serve without the prefix cache (engine.prefix_cache.enabled = false)") //
         ("conformance-fixtures", po::bool_switch(),
          "serve the MCP/A2A conformance fixtures (tests only)") //
         ("threads", po::value<std::string>()->value_name("N"),
@@ -76,12 +80,18 @@ std::optional<Config> ServerCli::parse(const std::vector<std::string>& args) {
     if (vm_.count("model") != 0) {
         config.model = vm_["model"].as<std::string>();
     }
+    if (vm_.count("device") != 0) {
+        config.device = parse_device_name(vm_["device"].as<std::string>(), "--device");
+    }
     if (vm_.count("data") != 0) {
         const auto data = vm_["data"].as<std::string>();
         if (data.empty()) {
             throw ConfigError("--data: must not be empty");
         }
         config.data_dir = data;
+    }
+    if (vm_["no-prefix-cache"].as<bool>()) {
+        config.engine.prefix_cache.enabled = false;
     }
     if (vm_["conformance-fixtures"].as<bool>()) {
         config.conformance_fixtures = true;

@@ -1,6 +1,9 @@
 #include "config/config.h"
 
+#include "agentd/inference/backend_info.h"
+
 #include "auth/sha256.h"
+#include "config/config_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -15,77 +18,6 @@ namespace agentd::gateway::config {
 namespace {
 
 using json = nlohmann::json;
-
-[[noreturn]] void fail(const std::string& key, const std::string& what) {
-    throw ConfigError(key + ": " + what);
-}
-
-std::string join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-std::uint64_t get_uint(const json& v, const std::string& key, std::uint64_t min,
-                       std::uint64_t max) {
-    if (!v.is_number_integer() ||
-        (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0)) {
-        fail(key, "must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
-                      "] (got " + v.dump() + ")");
-    }
-    const auto n = v.get<std::uint64_t>();
-    if (n < min || n > max) {
-        fail(key, "must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
-                      "] (got " + std::to_string(n) + ")");
-    }
-    return n;
-}
-
-std::chrono::milliseconds get_ms(const json& v, const std::string& key, std::uint64_t min,
-                                 std::uint64_t max) {
-    return std::chrono::milliseconds(static_cast<std::int64_t>(get_uint(v, key, min, max)));
-}
-
-std::string get_string(const json& v, const std::string& key) {
-    if (!v.is_string()) {
-        fail(key, "must be a string (got " + v.dump() + ")");
-    }
-    return v.get<std::string>();
-}
-
-bool get_bool(const json& v, const std::string& key) {
-    if (!v.is_boolean()) {
-        fail(key, "must be true or false (got " + v.dump() + ")");
-    }
-    return v.get<bool>();
-}
-
-std::vector<std::string> get_string_array(const json& v, const std::string& key) {
-    if (!v.is_array()) {
-        fail(key, "must be an array of strings (got " + v.dump() + ")");
-    }
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        const std::string item_key = key + "[" + std::to_string(i) + "]";
-        std::string s = get_string(v[i], item_key);
-        if (s.empty()) {
-            fail(item_key, "must not be empty");
-        }
-        out.push_back(std::move(s));
-    }
-    return out;
-}
-
-const json& require_object(const json& v, const std::string& key) {
-    if (!v.is_object()) {
-        fail(key.empty() ? std::string("config") : key,
-             "must be a JSON object (got " + std::string(v.type_name()) + ")");
-    }
-    return v;
-}
-
-std::filesystem::path resolve(const std::filesystem::path& base, const std::string& p) {
-    std::filesystem::path path(p);
-    return path.is_relative() && !base.empty() ? base / path : path;
-}
 
 constexpr std::uint64_t kMaxMs = 24ULL * 3600 * 1000;
 
@@ -320,6 +252,14 @@ std::string ListenAddress::to_string() const {
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+std::string parse_device_name(std::string_view text, std::string_view key) {
+    if (text != "auto" && !inference::parse_device(text)) {
+        fail(std::string(key),
+             "must be auto, cpu, cuda or cuda:N (got \"" + std::string(text) + "\")");
+    }
+    return std::string(text);
+}
+
 ListenAddress parse_listen(std::string_view text, std::string_view key) {
     const std::string k(key);
     const auto bad = [&](const std::string& why) {
@@ -371,6 +311,8 @@ void apply_config_json(Config& c, std::string_view text, const std::filesystem::
             c.data_dir = resolve(base_dir, get_string(v, k));
         } else if (k == "model") {
             c.model = resolve(base_dir, get_string(v, k));
+        } else if (k == "device") {
+            c.device = parse_device_name(get_string(v, k), k);
         } else if (k == "conformance_fixtures") {
             c.conformance_fixtures = get_bool(v, k);
         } else if (k == "server") {
@@ -381,8 +323,22 @@ void apply_config_json(Config& c, std::string_view text, const std::filesystem::
             parse_security(c, v, k);
         } else if (k == "auth") {
             parse_auth(c, v, k);
+        } else if (k == "agents") {
+            runtime::parse_agents(c.agents, v, k);
+        } else if (k == "peers") {
+            runtime::parse_peers(c.agents, v, k);
+        } else if (k == "a2a") {
+            runtime::parse_a2a(c.agents, v, k);
+        } else if (k == "tracing") {
+            runtime::parse_tracing(c.agents, v, k);
         } else if (k == "tools") {
             routes::parse_tools_config(c.tools, v, k, base_dir);
+        } else if (k == "sandbox") {
+            builtin::parse_sandbox_config(c.sandbox, v, k);
+        } else if (k == "memory") {
+            builtin::parse_memory_config(c.memory, v, k);
+        } else if (k == "engine") {
+            openai::parse_engine_config(c.engine, v, k);
         } else {
             fail(k, "unknown key");
         }

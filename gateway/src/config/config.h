@@ -6,9 +6,12 @@
 /// Errors: parsing throws ConfigError (start-up only) with a message that names the offending
 /// key, e.g. `server.max_connections: must be an integer in [1, 1000000]`.
 
+#include "builtin/builtin_config.h"
 #include "http/server_limits.h"
 #include "log/logging.h"
+#include "openai/engine_config.h"
 #include "routes/tools_config.h"
+#include "runtime/agents_config.h"
 
 #include <array>
 #include <chrono>
@@ -36,6 +39,10 @@ struct ListenAddress {
 /// Parses "HOST:PORT" (port 0 = any free port). `key` names the source in the error.
 [[nodiscard]] ListenAddress parse_listen(std::string_view text, std::string_view key);
 
+/// Checks a compute device name ("auto", "cpu", "cuda", "cuda:N") and returns it; throws
+/// ConfigError naming `key` otherwise. "auto" is kept as is (resolved when the engine starts).
+[[nodiscard]] std::string parse_device_name(std::string_view text, std::string_view key);
+
 /// An API key from the config. Only the key's SHA-256 is kept in memory.
 struct ApiKey {
     std::string id;                  ///< non-secret name, logged and put in Principal
@@ -48,6 +55,9 @@ struct Config {
     ListenAddress listen;
     std::filesystem::path data_dir; ///< resolved by finalize() (default_data_dir() when unset)
     std::filesystem::path model;    ///< empty: no model
+    /// Compute device for the model: "auto", "cpu", "cuda" or "cuda:N" (inference::parse_device
+    /// resolves it when the engine is created; syntax checked here).
+    std::string device = "auto";
     bool conformance_fixtures = false;
 
     unsigned io_threads = 2;
@@ -64,7 +74,14 @@ struct Config {
 
     std::vector<ApiKey> api_keys;
 
-    routes::ToolsConfig tools; ///< "tools" section (routes/tools_config.h)
+    routes::ToolsConfig tools;   ///< "tools" section (routes/tools_config.h)
+    openai::EngineConfig engine; ///< "engine" section (openai/engine_config.h)
+
+    /// `agents`, `peers` and `a2a` (runtime/agents_config.h, docs/AGENTS.md).
+    runtime::AgentsConfig agents;
+
+    builtin::SandboxExposeConfig sandbox; ///< "sandbox" section (builtin/builtin_config.h)
+    builtin::MemoryExposeConfig memory;   ///< "memory" section (builtin/builtin_config.h)
 };
 
 /// Applies a config file's JSON text to `config`. Unknown keys, duplicate keys, wrong types and

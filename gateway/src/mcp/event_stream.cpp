@@ -98,6 +98,7 @@ void EventStream::attach(std::shared_ptr<http::SseStream> sink,
     bool close_new = false;
     {
         std::lock_guard lock(mu_);
+        claimed_ = false;
         if (after) {
             for (const auto& event : buffer_) {
                 if (event.seq > *after && !sink->send(make_event(event.seq, event.data))) {
@@ -153,7 +154,16 @@ bool EventStream::finished() const {
 
 bool EventStream::attached() const {
     std::lock_guard lock(mu_);
-    return sink_ != nullptr;
+    return sink_ != nullptr || claimed_;
+}
+
+bool EventStream::claim() {
+    std::lock_guard lock(mu_);
+    if (sink_ != nullptr || claimed_) {
+        return false;
+    }
+    claimed_ = true;
+    return true;
 }
 
 bool EventStream::replayable(std::uint64_t after) const {

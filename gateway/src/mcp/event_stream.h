@@ -43,6 +43,11 @@ public:
     /// Attaches a connection, replaying the buffered events after sequence `after` first
     /// (nullopt: no replay). A previously attached connection is closed.
     void attach(std::shared_ptr<http::SseStream> sink, std::optional<std::uint64_t> after);
+    /// Claims the stream for one exclusive connection before its response starts (the
+    /// standalone GET stream): false when a connection is attached or already claimed it.
+    /// The next attach() ends the claim; check and claim are one step, so two racing GETs
+    /// cannot both win.
+    [[nodiscard]] bool claim();
     /// The request ended without a response (cancelled): nothing more will be sent. The
     /// connection stays open, idle, until the client closes it (a client that saw an event id
     /// would otherwise try to resume the stream).
@@ -77,6 +82,7 @@ private:
     std::shared_ptr<http::SseStream> sink_;
     bool finished_ = false;
     bool closed_ = false;
+    bool claimed_ = false;
 };
 
 } // namespace agentd::gateway::mcp

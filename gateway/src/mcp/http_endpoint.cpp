@@ -279,7 +279,7 @@ void McpHttpEndpoint::handle_get(http::Request&& request, const http::ResponseWr
         stream->attach(writer->start_sse(200, std::move(headers)), parsed->second);
         return;
     }
-    if (session->standalone()->attached()) {
+    if (!session->standalone()->claim()) {
         writer->respond(
             rpc_error_response(409, rpc_code::invalid_request,
                                "Conflict: this session already has an open GET stream"));

@@ -3,14 +3,17 @@
 #include "agentd/protocols/json_rpc.h"
 #include "agentd/protocols/mcp/server.h"
 
+#include "builtin/builtin_tools.h"
 #include "log/logging.h"
 #include "mcp/asio_timers.h"
 #include "mcp/mcp_service.h"
 #include "mcp/stdout_writer.h"
+#include "routes/tools_runtime.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -209,6 +212,21 @@ Stop read_loop(Session& session, Wakeup& wakeup, const std::atomic<int>& stop_re
 int run_stdio(const config::Config& config) {
     std::signal(SIGPIPE, SIG_IGN); // a closed stdout must be an error, not a kill
     net::io_context io;
+    // The local tenant's stored REST tools (before any thread starts: this may throw); declared
+    // before the server so it outlives it.
+    constexpr const char* tenant = "local";
+    const auto tools = routes::make_tools_runtime(config, io, {tenant});
+    // The built-in tools the config asks for (sandbox first: its zygote forks before threads).
+    net::thread_pool blocking(2);
+    std::shared_ptr<builtin::SandboxRunner> sandbox_runner;
+    if (config.sandbox.enabled) {
+        sandbox_runner =
+            builtin::start_sandbox(config.sandbox, io, blocking, tools->registry.get(), false);
+    }
+    if (config.memory.tools) {
+        builtin::add_memory_tools(*tools->registry, std::make_shared<builtin::MemoryService>(
+                                                        tools->database, nullptr, blocking));
+    }
     auto work = net::make_work_guard(io);
     Wakeup wakeup;
     std::atomic<int> stop_reason{static_cast<int>(Stop::eof)};
@@ -226,10 +244,10 @@ int run_stdio(const config::Config& config) {
     std::thread io_thread([&io] { io.run(); });
 
     auto timers = std::make_shared<AsioTimers>(io);
-    auto server =
-        pmcp::Server::create(make_server_options(config), make_providers(config, timers), timers);
+    auto server = pmcp::Server::create(make_server_options(config),
+                                       make_providers(config, timers, tools->registry), timers);
     pmcp::Caller caller;
-    caller.tenant = "local";
+    caller.tenant = tenant;
     caller.scopes = {"*"};
     Session session{server->connect(caller, std::make_shared<StdoutSink>(out), /*stdio=*/true),
                     out,
@@ -253,6 +271,7 @@ int run_stdio(const config::Config& config) {
     work.reset();
     io.stop();
     io_thread.join();
+    blocking.join();
     log::log_event(
         log::Level::info, "mcp stdio stopped",
         {{"reason",

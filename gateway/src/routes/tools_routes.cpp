@@ -50,18 +50,7 @@ json describe(const tools::Tool& tool) {
     if (tool.details() && tool.details()->is_object()) {
         j = *tool.details();
     } else {
-        const auto& d = tool.definition();
-        j = {{"name", d.name}, {"description", d.description}};
-        if (!d.title.empty()) {
-            j["title"] = d.title;
-        }
-        j["input_schema"] = *d.input_schema;
-        if (d.output_schema) {
-            j["output_schema"] = *d.output_schema;
-        }
-        if (d.annotations) {
-            j["annotations"] = *d.annotations;
-        }
+        j = tools::to_registration_json(tool.definition());
     }
     j["source"] = std::string(tools::to_string(tool.definition().source));
     return j;
@@ -201,35 +190,24 @@ void handle_delete(const ToolsRoutesDeps& deps, http::Request&& request,
 } // namespace
 
 void register_tools_routes(http::Router& router, ToolsRoutesDeps deps) {
-    http::RouteOptions options;
-    options.scope = "tools";
-    options.metrics_name = "/v1/tools";
+    using Handler =
+        void (*)(const ToolsRoutesDeps&, http::Request&&, const http::ResponseWriterPtr&);
     auto shared = std::make_shared<const ToolsRoutesDeps>(std::move(deps));
-    router.add(
-        "POST", "/v1/tools",
-        [shared](http::Request&& r, http::ResponseWriterPtr w) {
-            handle_register(*shared, std::move(r), w);
-        },
-        options);
-    router.add(
-        "GET", "/v1/tools",
-        [shared](http::Request&& r, http::ResponseWriterPtr w) {
-            handle_list(*shared, std::move(r), w);
-        },
-        options);
-    options.metrics_name = "/v1/tools/{name}";
-    router.add(
-        "GET", "/v1/tools/{name}",
-        [shared](http::Request&& r, http::ResponseWriterPtr w) {
-            handle_get(*shared, std::move(r), w);
-        },
-        options);
-    router.add(
-        "DELETE", "/v1/tools/{name}",
-        [shared](http::Request&& r, http::ResponseWriterPtr w) {
-            handle_delete(*shared, std::move(r), w);
-        },
-        options);
+    const auto add = [&](const char* method, const char* path, Handler handler) {
+        http::RouteOptions options;
+        options.scope = "tools";
+        options.metrics_name = path;
+        router.add(
+            method, path,
+            [shared, handler](http::Request&& r, http::ResponseWriterPtr w) {
+                handler(*shared, std::move(r), w);
+            },
+            options);
+    };
+    add("POST", "/v1/tools", &handle_register);
+    add("GET", "/v1/tools", &handle_list);
+    add("GET", "/v1/tools/{name}", &handle_get);
+    add("DELETE", "/v1/tools/{name}", &handle_delete);
 }
 
 } // namespace agentd::gateway::routes

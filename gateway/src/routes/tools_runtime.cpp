@@ -43,6 +43,7 @@ std::vector<std::string> configured_tenants(const config::Config& config) {
 
 std::shared_ptr<ToolsRuntime> make_tools_runtime(const config::Config& config,
                                                  boost::asio::io_context& io,
+                                                 const std::vector<std::string>& tenants,
                                                  std::shared_ptr<memory::Database> database) {
     auto runtime = std::make_shared<ToolsRuntime>();
     runtime->database = database ? std::move(database) : open_database(config);
@@ -50,7 +51,7 @@ std::shared_ptr<ToolsRuntime> make_tools_runtime(const config::Config& config,
     runtime->http = http_client::make_beast_http_client(io, config.tools.http);
     runtime->rest = std::make_unique<tools::RestToolService>(
         *runtime->registry, runtime->database->tools(), runtime->http, config.tools.rest);
-    for (const auto& tenant : configured_tenants(config)) {
+    for (const auto& tenant : tenants) {
         auto report = runtime->rest->load_tenant(tenant);
         if (!report) {
             throw std::runtime_error("loading the REST tools of tenant " + tenant + ": " +
@@ -74,7 +75,8 @@ void register_tools_module(app::AppContext& context) {
         database = open_database(context.config());
         context.provide(database);
     }
-    auto runtime = make_tools_runtime(context.config(), context.io(), database);
+    auto runtime = make_tools_runtime(context.config(), context.io(),
+                                      configured_tenants(context.config()), database);
     context.provide(runtime->registry);
     auto& blocking = context.blocking();
     register_tools_routes(context.router(), {runtime->rest.get(), runtime->registry.get(),

@@ -2,7 +2,7 @@
 /// Everything the tools module runs on, built once at start-up from the config: the tool
 /// registry (shared with MCP), the database that keeps REST registrations, the outbound HTTP
 /// client and the REST tool service. Used by `agentd serve` (register_tools_module) and usable
-/// by `agentd mcp --stdio`.
+/// by `agentd mcp --stdio` (which serves the stored tools of its local tenant).
 ///
 /// Ownership: shared; the App keeps it for its lifetime. Thread-safety: the members are
 /// thread-safe. Errors: make_tools_runtime throws std::runtime_error on start-up failures (the
@@ -42,9 +42,11 @@ struct ToolsRuntime {
 [[nodiscard]] std::vector<std::string> configured_tenants(const config::Config& config);
 
 /// Builds the runtime on `io` (the HTTP client's executor), using `database` (opened when null),
-/// and loads the stored REST tools of every configured tenant.
+/// and loads the stored REST tools of each of `tenants` (`agentd serve`: configured_tenants;
+/// `agentd mcp --stdio`: its one local tenant).
 [[nodiscard]] std::shared_ptr<ToolsRuntime>
 make_tools_runtime(const config::Config& config, boost::asio::io_context& io,
+                   const std::vector<std::string>& tenants,
                    std::shared_ptr<memory::Database> database = nullptr);
 
 } // namespace agentd::gateway::routes

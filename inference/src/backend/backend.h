@@ -163,6 +163,20 @@ struct MatmulOut {
 
 enum class Op { embed, rms_norm, matmul, rope, kv_write, attention, swiglu, add, mul, softmax };
 
+/// The sizes a model's forward passes will use, so a backend can allocate its own workspace up
+/// front (where failure is an error value) instead of inside ops.
+struct WorkspaceHint {
+    int max_tokens = 0;     ///< rows per forward pass
+    std::int64_t max_k = 0; ///< longest matmul input row
+    std::int64_t max_n = 0; ///< most outputs of one matmul
+    int n_head = 0;
+    int n_kv_head = 0;
+    int head_dim = 0;
+    int rope_dims = 0;
+    std::int32_t n_ctx = 0; ///< positions per sequence
+    int kv_block_size = 16;
+};
+
 /// What `copy_kv_blocks` copies: every layer's K and V of block `src` into block `dst`.
 struct BlockCopy {
     std::int32_t src = 0;
@@ -179,6 +193,8 @@ public:
     [[nodiscard]] virtual std::string detail() const = 0;
     [[nodiscard]] virtual MemoryInfo memory_info() const = 0;
     [[nodiscard]] virtual bool supports(Op op, TensorType type) const noexcept = 0;
+    /// Alignment (bytes) weight tensors must start at in the imported model image.
+    [[nodiscard]] virtual std::size_t weight_alignment() const noexcept { return 1; }
 
     /// Backend memory; host-visible when asked for (or when the backend has only host memory).
     [[nodiscard]] virtual base::Result<BufferPtr> alloc(std::size_t bytes, bool host_visible) = 0;
@@ -194,6 +210,11 @@ public:
     virtual void synchronize() = 0;
 
     [[nodiscard]] virtual base::Result<KvStoragePtr> alloc_kv(const KvSpec& spec) = 0;
+    /// Allocates the backend's internal workspace for passes of the given sizes (called once by
+    /// the engine before the first step); errc::device_oom when it does not fit.
+    [[nodiscard]] virtual base::Result<void> reserve_workspace(const WorkspaceHint& /*hint*/) {
+        return {};
+    }
 
     // ---- ops ----
     virtual void set_step(const StepLayout& layout) = 0;
@@ -225,6 +246,7 @@ public:
 
 struct BackendOptions {
     int n_threads = 0; ///< CPU: compute threads (0: all cores)
+    int device = 0;    ///< device backends: which device (cuda:N)
 };
 
 /// Creates a backend of `kind`; errc::unsupported when this build or machine lacks it.

@@ -5,6 +5,9 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cuda/cuda_registry.h"
+
+#include <charconv>
 
 namespace agentd::inference {
 
@@ -19,7 +22,39 @@ const char* backend_kind_name(BackendKind kind) noexcept {
 }
 
 std::vector<BackendInfo> available_backends() {
-    return {BackendInfo{BackendKind::cpu, "cpu", cpu::isa_name(cpu::best_isa())}};
+    std::vector<BackendInfo> out{
+        BackendInfo{BackendKind::cpu, "cpu", cpu::isa_name(cpu::best_isa())}};
+    for (auto& d : cuda::cuda_devices()) {
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+std::optional<DeviceChoice> parse_device(std::string_view text) {
+    if (text == "cpu") {
+        return DeviceChoice{BackendKind::cpu, 0};
+    }
+    if (text == "auto") {
+        for (const auto& b : available_backends()) {
+            if (b.kind == BackendKind::cuda) {
+                return DeviceChoice{BackendKind::cuda, b.device};
+            }
+        }
+        return DeviceChoice{BackendKind::cpu, 0};
+    }
+    if (text == "cuda") {
+        return DeviceChoice{BackendKind::cuda, 0};
+    }
+    constexpr std::string_view prefix = "cuda:";
+    if (text.size() > prefix.size() && text.substr(0, prefix.size()) == prefix) {
+        const std::string_view num = text.substr(prefix.size());
+        int index = -1;
+        const auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), index);
+        if (ec == std::errc() && end == num.data() + num.size() && index >= 0 && index < 1024) {
+            return DeviceChoice{BackendKind::cuda, index};
+        }
+    }
+    return std::nullopt;
 }
 
 namespace backend {
@@ -31,7 +66,7 @@ base::Result<std::unique_ptr<Backend>> make_backend(BackendKind kind,
         return std::unique_ptr<Backend>(
             std::make_unique<cpu::CpuBackend>(options.n_threads, cpu::best_isa()));
     case BackendKind::cuda:
-        break;
+        return cuda::make_cuda_backend(options);
     }
     return base::fail(errc::unsupported, std::string("backend '") + backend_kind_name(kind) +
                                              "' is not available in this build");

@@ -29,8 +29,11 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
         return base::fail(errc::invalid_argument, "kv_type must be f32 or f16");
     }
     if (options.max_batch_tokens <= 0 || options.max_batch_tokens > 65536 || options.n_ctx < 0 ||
-        options.kv_tokens < 0) {
+        options.kv_tokens < 0 || options.device < 0) {
         return base::fail(errc::invalid_argument, "batch, context and KV sizes must be positive");
+    }
+    if (!(options.kv_memory_fraction >= 0.0f && options.kv_memory_fraction <= 0.99f)) {
+        return base::fail(errc::invalid_argument, "kv_memory_fraction must be in [0, 0.99]");
     }
     auto impl = std::make_unique<Impl>();
     impl->model = std::move(model);
@@ -39,7 +42,8 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
     if (impl->n_ctx > (1 << 24)) {
         return base::fail(errc::invalid_argument, "context length too large");
     }
-    auto be = backend::make_backend(options.backend, backend::BackendOptions{options.n_threads});
+    auto be = backend::make_backend(options.backend,
+                                    backend::BackendOptions{options.n_threads, options.device});
     if (!be) {
         return be.error();
     }
@@ -58,8 +62,25 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
     }
     // Default capacity: one full context, at most 16k tokens (the storage is committed lazily,
     // but a 128k-token default would reserve tens of GB of address space for large models).
-    const std::int64_t kv_tokens =
+    std::int64_t kv_tokens =
         options.kv_tokens > 0 ? options.kv_tokens : std::min<std::int64_t>(impl->n_ctx, 16384);
+    if (options.kv_tokens == 0 && options.kv_memory_fraction > 0.0f) {
+        // A share of what is free once the weights are placed, less the forward scratch.
+        const double free_bytes = static_cast<double>(impl->backend->memory_info().free_bytes);
+        const double budget =
+            free_bytes * options.kv_memory_fraction -
+            static_cast<double>(model::Forward::scratch_bytes(hp, options.max_batch_tokens));
+        const double per_token = 2.0 * hp.n_layer * hp.n_head_kv * hp.head_dim *
+                                 (options.kv_type == TensorType::f16 ? 2.0 : 4.0);
+        kv_tokens = budget > 0 ? static_cast<std::int64_t>(std::min(budget / per_token, 1e12)) : 0;
+        kv_tokens =
+            std::min<std::int64_t>(kv_tokens, std::int64_t{1 << 24} * options.kv_block_size);
+        kv_tokens -= kv_tokens % options.kv_block_size;
+        if (kv_tokens <= 0) {
+            return base::fail(errc::device_oom,
+                              "kv_memory_fraction leaves no memory for the KV cache");
+        }
+    }
     const std::int64_t n_blocks = (kv_tokens + options.kv_block_size - 1) / options.kv_block_size;
     if (n_blocks > (1 << 24)) {
         return base::fail(errc::invalid_argument, "KV cache too large");
@@ -83,6 +104,21 @@ base::Result<std::unique_ptr<Engine>> Engine::create(std::shared_ptr<const Model
         return fwd.error();
     }
     impl->forward = std::move(*fwd);
+    backend::WorkspaceHint hint;
+    hint.max_tokens = options.max_batch_tokens;
+    hint.max_k = std::max<std::int64_t>(
+        {hp.n_embd, hp.n_ff, static_cast<std::int64_t>(hp.n_head) * hp.head_dim});
+    hint.max_n = std::max<std::int64_t>(
+        {hp.n_vocab, hp.n_ff, hp.n_embd, static_cast<std::int64_t>(hp.n_head) * hp.head_dim});
+    hint.n_head = hp.n_head;
+    hint.n_kv_head = hp.n_head_kv;
+    hint.head_dim = hp.head_dim;
+    hint.rope_dims = hp.rope.n_dims;
+    hint.n_ctx = impl->n_ctx;
+    hint.kv_block_size = options.kv_block_size;
+    if (auto r = impl->backend->reserve_workspace(hint); !r) {
+        return r.error();
+    }
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

@@ -2,6 +2,7 @@
 
 #include "agentd/base/check.h"
 
+#include <array>
 #include <cmath>
 
 namespace agentd::inference::model {
@@ -22,44 +23,47 @@ Forward::Forward(const HParams& hp, Weights weights, backend::Backend& backend,
     rope_.freq_factors = hp_.rope_factors;
 }
 
+std::size_t Forward::scratch_bytes(const HParams& hp, int max_tokens) {
+    std::size_t bytes = 0;
+    for (const auto& s : scratch_shapes(hp)) {
+        bytes += align_up(static_cast<std::size_t>(max_tokens) * static_cast<std::size_t>(s.cols) *
+                          sizeof(float));
+    }
+    return bytes;
+}
+
+std::array<Forward::Shape, 11> Forward::scratch_shapes(const HParams& hp) {
+    const std::int64_t qd = static_cast<std::int64_t>(hp.n_head) * hp.head_dim;
+    const std::int64_t kvd = static_cast<std::int64_t>(hp.n_head_kv) * hp.head_dim;
+    return {{
+        {&Forward::x_, hp.n_embd},
+        {&Forward::h_, hp.n_embd},
+        {&Forward::q_, qd},
+        {&Forward::k_, kvd},
+        {&Forward::v_, kvd},
+        {&Forward::attn_, qd},
+        {&Forward::gate_, hp.n_ff},
+        {&Forward::up_, hp.n_ff},
+        {&Forward::x_sel_, hp.n_embd},
+        {&Forward::attn_sel_, qd},
+        {&Forward::logits_, hp.n_vocab},
+    }};
+}
+
 base::Result<std::unique_ptr<Forward>> Forward::create(const HParams& hp, Weights weights,
                                                        backend::Backend& backend,
                                                        backend::KvStorage& kv, int max_tokens) {
     std::unique_ptr<Forward> f(new Forward(hp, std::move(weights), backend, kv, max_tokens));
-    const std::int64_t T = max_tokens;
-    const std::int64_t qd = static_cast<std::int64_t>(hp.n_head) * hp.head_dim;
-    const std::int64_t kvd = static_cast<std::int64_t>(hp.n_head_kv) * hp.head_dim;
-    struct Slot {
-        Tensor* t;
-        std::int64_t rows;
-        std::int64_t cols;
-    };
-    const Slot slots[] = {
-        {&f->x_, T, hp.n_embd},
-        {&f->h_, T, hp.n_embd},
-        {&f->q_, T, qd},
-        {&f->k_, T, kvd},
-        {&f->v_, T, kvd},
-        {&f->attn_, T, qd},
-        {&f->gate_, T, hp.n_ff},
-        {&f->up_, T, hp.n_ff},
-        {&f->x_sel_, T, hp.n_embd},
-        {&f->attn_sel_, T, qd},
-        {&f->logits_, T, hp.n_vocab},
-    };
-    std::size_t bytes = 0;
-    for (const Slot& s : slots) {
-        bytes += align_up(static_cast<std::size_t>(s.rows * s.cols) * sizeof(float));
-    }
-    auto buf = backend.alloc(bytes, false);
+    auto buf = backend.alloc(scratch_bytes(hp, max_tokens), false);
     if (!buf) {
         return buf.error();
     }
     f->scratch_ = std::move(*buf);
     auto* base = static_cast<std::uint8_t*>(f->scratch_->data());
-    for (const Slot& s : slots) {
-        *s.t = Tensor::contiguous(base, TensorType::f32, s.rows, s.cols);
-        base += align_up(static_cast<std::size_t>(s.rows * s.cols) * sizeof(float));
+    for (const auto& s : scratch_shapes(hp)) {
+        (*f).*(s.t) = Tensor::contiguous(base, TensorType::f32, max_tokens, s.cols);
+        base += align_up(static_cast<std::size_t>(max_tokens) * static_cast<std::size_t>(s.cols) *
+                         sizeof(float));
     }
     return f;
 }

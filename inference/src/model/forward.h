@@ -18,6 +18,7 @@
 #include "model/hparams.h"
 #include "model/weights.h"
 
+#include <array>
 #include <memory>
 #include <span>
 
@@ -31,6 +32,10 @@ public:
 
     [[nodiscard]] int max_tokens() const noexcept { return max_tokens_; }
 
+    /// Bytes of backend memory `create` allocates for `max_tokens` rows (the engine sizes a KV
+    /// pool given as a memory fraction with it).
+    [[nodiscard]] static std::size_t scratch_bytes(const HParams& hp, int max_tokens);
+
     /// Runs the batch described by `layout` (at most max_tokens rows). For each of
     /// layout.output_rows in order, writes n_vocab logits to `logits` and n_embd final-norm
     /// hidden values to `hidden`; an empty span skips that kind of output.
@@ -40,6 +45,13 @@ private:
     Forward(const HParams& hp, Weights weights, backend::Backend& backend, backend::KvStorage& kv,
             int max_tokens);
     void layer(int il, std::int64_t n_tok, std::int64_t n_out);
+
+    /// A scratch tensor and its columns (every one has max_tokens rows).
+    struct Shape {
+        backend::Tensor Forward::*t;
+        std::int64_t cols;
+    };
+    static std::array<Shape, 11> scratch_shapes(const HParams& hp);
 
     HParams hp_;
     Weights w_;

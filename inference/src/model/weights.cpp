@@ -3,6 +3,7 @@
 #include "agentd/inference/errc.h"
 #include "agentd/inference/gguf.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace agentd::inference::model {
@@ -114,12 +115,17 @@ base::Result<WeightRefs> find_weights(const GgufFile& f, const HParams& hp) {
 base::Result<Weights> bind_weights(const WeightRefs& refs, std::uint8_t* image,
                                    const backend::Backend& be) {
     std::string unsupported;
+    std::string misaligned;
+    const std::size_t align = be.weight_alignment();
     auto bind = [&](const TensorRef& r, bool matmul) {
         if (!r.present) {
             return backend::Tensor{};
         }
         if (matmul && unsupported.empty() && !be.supports(backend::Op::matmul, r.type)) {
             unsupported = type_traits(r.type).name;
+        }
+        if (misaligned.empty() && reinterpret_cast<std::uintptr_t>(image + r.offset) % align != 0) {
+            misaligned = std::to_string(r.offset);
         }
         return backend::Tensor::contiguous(image + r.offset, r.type, r.rows, r.cols);
     };
@@ -145,6 +151,12 @@ base::Result<Weights> bind_weights(const WeightRefs& refs, std::uint8_t* image,
         b.w_up = bind(l.w_up, true);
         b.w_down = bind(l.w_down, true);
         w.layers.push_back(b);
+    }
+    if (!misaligned.empty()) {
+        return base::fail(errc::unsupported, "the " + std::string(be.name()) + " backend needs " +
+                                                 std::to_string(align) +
+                                                 "-byte aligned tensors; one starts at offset " +
+                                                 misaligned + " (general.alignment too small)");
     }
     if (!unsupported.empty()) {
         return base::fail(errc::unsupported, "the " + std::string(be.name()) +

@@ -27,8 +27,9 @@ void ToolCallParser::Impl::emit_content(std::string text) {
         text.erase(0, i);
         after_call = false;
     }
-    if (!content_started) {
-        // Whitespace before anything else is held: dropped if a tool call follows.
+    if (!content_started && opt.format != ToolCallFormat::none) {
+        // Whitespace before anything else is held: dropped if a tool call follows (without a
+        // tool-call format none can, so it streams at once).
         if (std::all_of(text.begin(), text.end(), is_ws)) {
             leading_ws += text;
             return;

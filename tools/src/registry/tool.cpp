@@ -152,4 +152,19 @@ nlohmann::json to_mcp_tool(const ToolDefinition& d) {
     return j;
 }
 
+nlohmann::json to_registration_json(const ToolDefinition& d) {
+    nlohmann::json j = {{"name", d.name}, {"description", d.description}};
+    if (!d.title.empty()) {
+        j["title"] = d.title;
+    }
+    j["input_schema"] = d.input_schema ? *d.input_schema : nlohmann::json{{"type", "object"}};
+    if (d.output_schema) {
+        j["output_schema"] = *d.output_schema;
+    }
+    if (d.annotations) {
+        j["annotations"] = *d.annotations;
+    }
+    return j;
+}
+
 } // namespace agentd::tools

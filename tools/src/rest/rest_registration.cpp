@@ -351,18 +351,7 @@ base::Result<RestToolSpec> parse_rest_registration(const nlohmann::json& body,
 }
 
 nlohmann::json rest_spec_to_json(const RestToolSpec& spec, bool redact) {
-    const auto& d = spec.definition;
-    nlohmann::json j = {{"name", d.name}, {"description", d.description}};
-    if (!d.title.empty()) {
-        j["title"] = d.title;
-    }
-    j["input_schema"] = *d.input_schema;
-    if (d.output_schema) {
-        j["output_schema"] = *d.output_schema;
-    }
-    if (d.annotations) {
-        j["annotations"] = *d.annotations;
-    }
+    nlohmann::json j = to_registration_json(spec.definition);
     nlohmann::json headers = nlohmann::json::object();
     for (const auto& [name, value] : spec.endpoint.headers) {
         headers[name] = redact && is_secret_header(name) ? std::string("<redacted>") : value;

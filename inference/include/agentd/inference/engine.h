@@ -33,10 +33,15 @@ using SeqId = std::uint64_t;
 
 struct EngineOptions {
     BackendKind backend = BackendKind::cpu;
+    int device = 0;             ///< which device of a device backend (cuda:N)
     int n_threads = 0;          ///< CPU compute threads (0: one per core)
     std::int32_t n_ctx = 0;     ///< positions per sequence (0: the model's training context)
     std::int64_t kv_tokens = 0; ///< KV capacity in tokens, all sequences (0: min(n_ctx, 16384))
-    int kv_block_size = 16;     ///< tokens per KV block (a multiple of 16)
+    /// When > 0 (at most 0.99) and kv_tokens is 0: the KV pool takes this fraction of the
+    /// backend's free memory once the weights and scratch are placed (a GPU's KV pool, as vLLM's
+    /// gpu_memory_utilization). errc::device_oom when that leaves no room for one block.
+    float kv_memory_fraction = 0.0f;
+    int kv_block_size = 16;               ///< tokens per KV block (a multiple of 16)
     TensorType kv_type = TensorType::f32; ///< f32 or f16
     int max_batch_tokens = 512;           ///< tokens per forward pass
 };

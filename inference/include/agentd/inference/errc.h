@@ -18,6 +18,8 @@ enum class errc {
     invalid_json,   // malformed JSON text or a JSON limit exceeded
     template_error, // a chat template failed to parse or render (incl. raise_exception)
     invalid_schema, // a JSON Schema or grammar that cannot be compiled
+    // Serving layer (scheduler).
+    overloaded, // the scheduler's waiting queue is full; retry later
 };
 
 /// The "agentd.inference" error category. Thread-safe.

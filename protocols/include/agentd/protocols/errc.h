@@ -17,6 +17,16 @@ enum class errc {
     header_mismatch,           // MCP: -32020 HeaderMismatch (HTTP mirrored headers)
     busy,                      // a bound on in-flight work was reached (HTTP 429)
     cancelled,                 // the client cancelled the request (never sent on the wire)
+    // A2A (spec §5.4), JSON-RPC codes -32001..-32009:
+    task_not_found,               // -32001 TaskNotFoundError
+    task_not_cancelable,          // -32002 TaskNotCancelableError
+    push_not_supported,           // -32003 PushNotificationNotSupportedError
+    unsupported_operation,        // -32004 UnsupportedOperationError
+    content_type_not_supported,   // -32005 ContentTypeNotSupportedError
+    invalid_agent_response,       // -32006 InvalidAgentResponseError
+    extended_card_not_configured, // -32007 ExtendedAgentCardNotConfiguredError
+    extension_support_required,   // -32008 ExtensionSupportRequiredError
+    version_not_supported,        // -32009 VersionNotSupportedError
 };
 
 /// The "agentd.protocols" error category. Thread-safe.

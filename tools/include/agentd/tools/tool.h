@@ -80,4 +80,8 @@ struct ToolResult {
 /// annotations?, icons?, _meta?.
 [[nodiscard]] nlohmann::json to_mcp_tool(const ToolDefinition& definition);
 
+/// The definition in /v1/tools' registration shape: name, title?, description, input_schema,
+/// output_schema?, annotations? (REST tools add their endpoint to it).
+[[nodiscard]] nlohmann::json to_registration_json(const ToolDefinition& definition);
+
 } // namespace agentd::tools

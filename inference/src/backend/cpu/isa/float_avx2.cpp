@@ -68,7 +68,13 @@ void float_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
         ar[j] = a.act + (t + j) * static_cast<std::int64_t>(a.act_stride);
     }
     const std::int64_t kv = a.k & ~static_cast<std::int64_t>(7);
+    // Decode (one token): prefetch the next R rows (see prefetch_bytes).
+    const std::uint8_t* next = a.w + (r + R) * static_cast<std::int64_t>(a.w_stride);
+    const auto step = static_cast<std::int64_t>(R * a.w_stride / static_cast<std::size_t>(a.k));
     for (std::int64_t k = 0; k < kv; k += 8) {
+        if constexpr (C == 1) {
+            prefetch_bytes(next, k * step, (k + 8) * step);
+        }
         __m256 w[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
             w[i] = load_w<T>(wr[i], k);

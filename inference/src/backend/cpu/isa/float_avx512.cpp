@@ -59,8 +59,15 @@ void float_tile(const GemmArgs& a, std::int64_t r, std::int64_t t, std::int64_t 
     AGENTD_UNROLL for (int j = 0; j < C; ++j) {
         ar[j] = a.act + (t + j) * a.act_stride;
     }
+    // Decode (one or two tokens, whole rows): prefetch the next R rows (see prefetch_bytes).
+    const bool prefetch = C <= 2 && k0 == 0 && k1 == a.k;
+    const std::uint8_t* next = a.w + (r + R) * a.w_stride;
+    const auto step = static_cast<std::int64_t>(R * a.w_stride / static_cast<std::size_t>(a.k));
     for (std::int64_t k = k0; k < k1; k += 16) {
         const __mmask16 m = tail_mask16(k1 - k);
+        if (prefetch) {
+            prefetch_bytes(next, k * step, (k + 16) * step);
+        }
         __m512 w[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
             w[i] = load_w<T>(wr[i], k, m);

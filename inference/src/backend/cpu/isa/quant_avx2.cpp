@@ -46,7 +46,11 @@ void q8_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
         ac[j] = reinterpret_cast<const std::int32_t*>(row + act_q8_corr_offset(a.k));
     }
     const __m128i nib = _mm_set1_epi8(0x0F);
+    const std::uint8_t* next = a.w + (r + R) * static_cast<std::int64_t>(a.w_stride);
+    constexpr std::int64_t kStep =
+        R * static_cast<std::int64_t>(kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0));
     for (std::int64_t b = 0; b < nb; ++b) {
+        prefetch_bytes(next, b * kStep, (b + 1) * kStep);
         __m256i wv[R];
         __m256 ws[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
@@ -123,7 +127,10 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
             a.act + (t + j) * static_cast<std::int64_t>(a.act_stride));
     }
     const __m256i nib = _mm256_set1_epi8(0x0F);
+    const std::uint8_t* next = a.w + (r + R) * static_cast<std::int64_t>(a.w_stride);
+    constexpr std::int64_t kStep = R * static_cast<std::int64_t>(sizeof(BlockQ4K));
     for (std::int64_t sb = 0; sb < nsb; ++sb) {
+        prefetch_bytes(next, sb * kStep, (sb + 1) * kStep);
         std::uint8_t sm[R][16];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
             std::uint32_t u[4];
@@ -194,7 +201,10 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     }
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m2 = _mm256_set1_epi8(0x03);
+    const std::uint8_t* next = a.w + (r + R) * static_cast<std::int64_t>(a.w_stride);
+    constexpr std::int64_t kStep = R * static_cast<std::int64_t>(sizeof(BlockQ6K));
     for (std::int64_t sb = 0; sb < nsb; ++sb) {
+        prefetch_bytes(next, sb * kStep, (sb + 1) * kStep);
         AGENTD_UNROLL for (int j = 0; j < C; ++j) {
             const BlockQ8K& act = ar[j][sb];
             const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(act.bsums));

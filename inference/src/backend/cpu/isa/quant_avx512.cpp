@@ -130,8 +130,13 @@ void q8_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
         as[j] = reinterpret_cast<const float*>(row + act_q8_scale_offset(a.k));
         ac[j] = reinterpret_cast<const std::int32_t*>(row + act_q8_corr_offset(a.k));
     }
+    const std::uint8_t* next = a.w + (r + R) * static_cast<std::int64_t>(a.w_stride);
+    constexpr std::int64_t kStep = R * 4 * G::kBlockBytes;
     for (std::int64_t g = 0; g < ng; ++g) {
         const int n = nb - 4 * g >= 4 ? 4 : static_cast<int>(nb - 4 * g);
+        if constexpr (C == 1) {
+            prefetch_bytes(next, g * kStep, (g + 1) * kStep);
+        }
         G w[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
             w[i].load(wr[i] + 4 * g * G::kBlockBytes, n);
@@ -160,20 +165,27 @@ void q8_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
 
 // ---------------------------------------------------------------- Q4_K
 
-/// The 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K block, unpacked from 6 bits.
-inline void q4k_unpack_scales(const std::uint8_t* s, std::uint32_t out[4]) {
-    std::uint32_t w[3];
-    __builtin_memcpy(w, s, 12);
-    constexpr std::uint32_t low6 = 0x3F3F3F3Fu, low4 = 0x0F0F0F0Fu, low2 = 0x03030303u;
-    out[0] = w[0] & low6;                                        // sc 0..3
-    out[1] = (w[2] & low4) | (((w[0] >> 6) & low2) << 4);        // sc 4..7
-    out[2] = w[1] & low6;                                        // m 0..3
-    out[3] = ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4); // m 4..7
+/// The 8 scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K block, unpacked from 6 bits in
+/// vector registers. With w0..w2 the block's three scale words: scales 0..3 = w0 & 0x3F..,
+/// scales 4..7 = (w2 & 0x0F..) | ((w0 >> 6) & 3..) << 4, mins 0..3 = w1 & 0x3F.., mins 4..7 =
+/// ((w2 >> 4) & 0x0F..) | ((w1 >> 6) & 3..) << 4. (Assembling them in general registers and
+/// reloading them as a vector stalls on store forwarding.) Reads 16 bytes: `s` is followed by
+/// the block's quants.
+inline __m128i q4k_unpack_scales(const std::uint8_t* s) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    const __m128i low = _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0));  // w0 w2 w1 w2
+    const __m128i high = _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)); // w0 w0 w1 w1
+    const __m128i lo =
+        _mm_and_si128(_mm_srlv_epi32(low, _mm_setr_epi32(0, 0, 0, 4)),
+                      _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
+    const __m128i hi =
+        _mm_and_si128(_mm_srli_epi32(high, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    return _mm_or_si128(lo, hi);
 }
 
+/// Permutation indices: dword `lo` into the low 8 lanes, dword `hi` into the high 8.
 inline __m512i idx_pairs(int lo, int hi) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(lo))),
-                              _mm256_set1_epi16(static_cast<short>(hi)), 1);
+    return _mm512_inserti64x4(_mm512_set1_epi32(lo), _mm256_set1_epi32(hi), 1);
 }
 
 template <int R, int C>
@@ -197,17 +209,22 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     }
     const __m256i dup = _mm256_setr_epi16(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
     const __m512i nib = _mm512_set1_epi8(0x0F);
+    const std::uint8_t* next = a.w + (r + R) * static_cast<std::int64_t>(a.w_stride);
+    constexpr std::int64_t kStep = R * static_cast<std::int64_t>(sizeof(BlockQ4K));
     for (std::int64_t sb = 0; sb < nsb; ++sb) {
-        __m512i sc16[R];
+        if constexpr (C == 1) {
+            prefetch_bytes(next, sb * kStep, (sb + 1) * kStep);
+        }
+        __m512i sc_pairs[R]; // dword j: scale j in both 16-bit halves
         __m256i mins[R];
         float dw[R];
         float dmw[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
             const BlockQ4K& blk = wr[i][sb];
-            std::uint32_t u[4];
-            q4k_unpack_scales(blk.scales, u);
-            const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(u));
-            sc16[i] = _mm512_castsi128_si512(_mm_cvtepu8_epi16(bytes));
+            const __m128i bytes = q4k_unpack_scales(blk.scales);
+            const __m256i sc32 = _mm256_cvtepu8_epi32(bytes);
+            sc_pairs[i] =
+                _mm512_castsi256_si512(_mm256_or_si256(sc32, _mm256_slli_epi32(sc32, 16)));
             mins[i] = _mm256_permutexvar_epi16(
                 dup, _mm256_castsi128_si256(_mm_cvtepu8_epi16(_mm_srli_si128(bytes, 8))));
             dw[i] = _cvtsh_ss(blk.d);
@@ -228,7 +245,7 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr[i][sb].qs + 32 * c4)));
                 q = _mm512_mask_srli_epi16(q, static_cast<__mmask32>(0xFFFF0000u), q, 4);
                 wq[i] = _mm512_and_si512(q, nib);
-                s[i] = _mm512_permutexvar_epi16(idx, sc16[i]);
+                s[i] = _mm512_permutexvar_epi32(idx, sc_pairs[i]);
             }
             AGENTD_UNROLL for (int j = 0; j < C; ++j) {
                 const __m512i av = _mm512_loadu_si512(ar[j][sb].qs + 64 * c4);
@@ -262,19 +279,10 @@ void q4k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
 
 // ---------------------------------------------------------------- Q6_K
 
+/// Permutation indices: dword g0 + q into lanes 4q..4q+3 (q = 0..3).
 inline __m512i idx_quads(int g0) {
-    return _mm512_set_epi16(
-        static_cast<short>(g0 + 3), static_cast<short>(g0 + 3), static_cast<short>(g0 + 3),
-        static_cast<short>(g0 + 3), static_cast<short>(g0 + 3), static_cast<short>(g0 + 3),
-        static_cast<short>(g0 + 3), static_cast<short>(g0 + 3), static_cast<short>(g0 + 2),
-        static_cast<short>(g0 + 2), static_cast<short>(g0 + 2), static_cast<short>(g0 + 2),
-        static_cast<short>(g0 + 2), static_cast<short>(g0 + 2), static_cast<short>(g0 + 2),
-        static_cast<short>(g0 + 2), static_cast<short>(g0 + 1), static_cast<short>(g0 + 1),
-        static_cast<short>(g0 + 1), static_cast<short>(g0 + 1), static_cast<short>(g0 + 1),
-        static_cast<short>(g0 + 1), static_cast<short>(g0 + 1), static_cast<short>(g0 + 1),
-        static_cast<short>(g0), static_cast<short>(g0), static_cast<short>(g0),
-        static_cast<short>(g0), static_cast<short>(g0), static_cast<short>(g0),
-        static_cast<short>(g0), static_cast<short>(g0));
+    return _mm512_add_epi32(_mm512_set1_epi32(g0),
+                            _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
 }
 
 template <int R, int C>
@@ -298,12 +306,20 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
     }
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i m2 = _mm512_set1_epi8(0x30);
+    const std::uint8_t* next = a.w + (r + R) * static_cast<std::int64_t>(a.w_stride);
+    constexpr std::int64_t kStep = R * static_cast<std::int64_t>(sizeof(BlockQ6K));
     for (std::int64_t sb = 0; sb < nsb; ++sb) {
-        __m512i sc16[R];
+        if constexpr (C == 1) {
+            prefetch_bytes(next, sb * kStep, (sb + 1) * kStep);
+        }
+        __m256i sc16[R];     // the 16 scales as int16
+        __m512i sc_pairs[R]; // dword g: scale g in both 16-bit halves
         float dw[R];
         AGENTD_UNROLL for (int i = 0; i < R; ++i) {
             const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[i][sb].scales));
-            sc16[i] = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(s8));
+            sc16[i] = _mm256_cvtepi8_epi16(s8);
+            const __m512i sc32 = _mm512_cvtepu16_epi32(sc16[i]);
+            sc_pairs[i] = _mm512_or_si512(sc32, _mm512_slli_epi32(sc32, 16));
             dw[i] = _cvtsh_ss(wr[i][sb].d);
         }
         __m512i iacc[R][C];
@@ -312,8 +328,7 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar[j][sb].bsums));
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
                 // -32 * sum_g sc_g * bsum_g: the offset of the unsigned 6-bit quants.
-                const __m256i off =
-                    _mm256_slli_epi32(_mm256_madd_epi16(bs, _mm512_castsi512_si256(sc16[i])), 5);
+                const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16[i]), 5);
                 iacc[i][j] = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), off));
             }
         }
@@ -336,8 +351,8 @@ void q6k_tile(const GemmArgs& a, std::int64_t r, std::int64_t t) {
             __m512i sa[R];
             __m512i sbv[R];
             AGENTD_UNROLL for (int i = 0; i < R; ++i) {
-                sa[i] = _mm512_permutexvar_epi16(idx_a, sc16[i]);
-                sbv[i] = _mm512_permutexvar_epi16(idx_b, sc16[i]);
+                sa[i] = _mm512_permutexvar_epi32(idx_a, sc_pairs[i]);
+                sbv[i] = _mm512_permutexvar_epi32(idx_b, sc_pairs[i]);
             }
             AGENTD_UNROLL for (int j = 0; j < C; ++j) {
                 const __m512i av = _mm512_loadu_si512(ar[j][sb].qs + 128 * h);

@@ -4,12 +4,27 @@
 
 #include "backend/cpu/kernels.h"
 
+#include <xmmintrin.h>
+
 /// Forces complete unrolling of a tile loop with a compile-time trip count. GCC scalarises the
 /// accumulator arrays of a micro-kernel into registers only when these loops are unrolled before
 /// its SRA pass; otherwise every accumulator is stored back to the stack on every step.
 #define AGENTD_UNROLL _Pragma("GCC unroll 16")
 
 namespace agentd::inference::cpu {
+
+/// Decode GEMVs stream each weight byte once, and a single core's hardware prefetchers do not
+/// keep enough misses in flight for R interleaved row streams: a GEMV tile prefetches the tile
+/// after it (the next R rows, contiguous in memory) at the pace it consumes its own, which
+/// brings a one-thread GEMV from ~0.7x to ~1x of a plain sequential read.
+/// Prefetches the cache lines of bytes [begin, end) of `base` (may point past the weights:
+/// prefetches never fault).
+static inline void prefetch_bytes(const std::uint8_t* base, std::int64_t begin,
+                                  std::int64_t end) noexcept {
+    for (std::int64_t off = begin & ~std::int64_t{63}; off < end; off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(base + off), _MM_HINT_T0);
+    }
+}
 
 #define AGENTD_DECLARE_ISA_KERNELS(ns)                                                             \
     namespace ns {                                                                                 \

@@ -296,22 +296,20 @@ TEST_F(BuiltinToolsTest, CancellationKillsTheRun) {
     const std::string session = open_session_as(port(), kAlphaKey, version);
     const Headers headers = session_auth(session, version, kAlphaKey);
     HttpConnection c(port(), 30s);
-    c.send(post_request(
-        request("long", "tools/call",
-                {{"name", "run_python"},
-                 {"arguments",
-                  {{"code", "import time\ntime.sleep(55)"},
-                   {"timeout_ms", 60000},
-                   {"session", "cancel-probe"}}}}),
-        headers));
+    c.send(post_request(request("long", "tools/call",
+                                {{"name", "run_python"},
+                                 {"arguments",
+                                  {{"code", "import time\ntime.sleep(55)"},
+                                   {"timeout_ms", 60000},
+                                   {"session", "cancel-probe"}}}}),
+                        headers));
     // Cancel once the run is executing (the server logs its start at debug level): a call
     // cancelled before its tool was invoked never starts a run, so there would be none to kill.
-    ASSERT_TRUE(server().wait_for_err(
-        "sandbox run started lang=python session=cancel-probe", 30s))
+    ASSERT_TRUE(server().wait_for_err("sandbox run started lang=python session=cancel-probe", 30s))
         << server().err();
     (void)post(port(), notification("notifications/cancelled", {{"requestId", "long"}}), headers);
-    ASSERT_TRUE(server().wait_for_err(
-        "sandbox run cancelled lang=python session=cancel-probe", 30s))
+    ASSERT_TRUE(
+        server().wait_for_err("sandbox run cancelled lang=python session=cancel-probe", 30s))
         << server().err();
     (void)read_messages(c);
     // max_concurrent_runs is 1: this run can only start because the cancelled one was killed

@@ -1,6 +1,7 @@
-// `agentd bench vector` and `agentd bench sandbox` option handling through the real binary:
-// --help lists every option, usage mistakes exit 2 with a precise message, a bad --sqlite-vec
-// extension is refused before any work, and a tiny real vector run prints its JSON.
+// `agentd bench vector`, `bench sandbox` and `bench agents` option handling through the real
+// binary: --help lists every option, usage mistakes exit non-zero (2 for vector and sandbox)
+// with a precise message, a bad --sqlite-vec extension is refused before any work, and a tiny
+// real vector run prints its JSON.
 #include "agentd/test/env.h"
 
 #include <gtest/gtest.h>
@@ -109,6 +110,20 @@ TEST(BenchCliTest, SandboxUsageErrorsExitTwo) {
         EXPECT_EQ(r.status, 2) << args.back();
         EXPECT_NE(r.err.find("agentd bench sandbox: "), std::string::npos) << r.err;
         EXPECT_TRUE(r.out.empty()) << r.out;
+    }
+}
+
+TEST(BenchCliTest, AgentsKvOptionsAreChecked) {
+    const Cli help = run_bench({"agents", "--help"});
+    ASSERT_EQ(help.status, 0) << help.err;
+    EXPECT_NE(help.out.find("--kv-memory-mb"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("--kv-type"), std::string::npos) << help.out;
+    for (const auto& [args, reason] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"agents", "--model", "m.gguf", "--kv-type", "q4"}, "--kv-type must be f16 or f32"},
+             {{"agents", "--model", "m.gguf", "--kv-memory-mb", "0"}, "--kv-memory-mb needs"}}) {
+        const Cli r = run_bench(args);
+        EXPECT_NE(r.status, 0) << args[3];
+        EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
     }
 }
 

@@ -127,6 +127,50 @@ TEST(BenchCliTest, AgentsKvOptionsAreChecked) {
     }
 }
 
+TEST(BenchCliTest, PrefixJsonHasTheContractKeys) {
+    AGENTD_REQUIRE_SHARED(model, "models/stories260K.gguf");
+    // A miniature of parts (a) and (b) on the tiny real model, through real `agentd serve`
+    // children: the numbers are meaningless, the keys CONTRACT.md names must be there.
+    const Cli r = run_bench({"prefix",
+                             "--model",
+                             model.string(),
+                             "--parts",
+                             "a,b",
+                             "--prefix-tokens",
+                             "64",
+                             "--new-tokens",
+                             "8",
+                             "--reps",
+                             "1",
+                             "--sessions",
+                             "2",
+                             "--turns",
+                             "2",
+                             "--system-tokens",
+                             "64",
+                             "--turn-tokens",
+                             "8",
+                             "--gen-tokens",
+                             "4",
+                             "--json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(last_line(r.out));
+    for (const char* key : {"cold_ttft_ms", "warm_ttft_ms", "trace_prompt_tokens",
+                            "trace_computed_tokens", "trace_wall_s"}) {
+        ASSERT_TRUE(j.contains(key) && j.at(key).is_number()) << key << ": " << j.dump();
+    }
+    EXPECT_GT(j.at("cold_ttft_ms").get<double>(), 0.0);
+    EXPECT_GT(j.at("trace_wall_s").get<double>(), 0.0);
+    // 2 sessions x 2 turns of a 64-token system prompt and 8-token turns: whole token counts,
+    // and the second turns find their first turns' prompts in the cache.
+    ASSERT_TRUE(j.at("trace_prompt_tokens").is_number_integer()) << j.dump();
+    const auto prompt = j.at("trace_prompt_tokens").get<std::int64_t>();
+    const auto computed = j.at("trace_computed_tokens").get<std::int64_t>();
+    EXPECT_GT(prompt, 4 * 64);
+    EXPECT_GT(computed, 0);
+    EXPECT_LT(computed, prompt);
+}
+
 TEST(BenchCliTest, VectorUsageErrorsExitTwoWithTheReason) {
     struct Case {
         std::vector<std::string> args;

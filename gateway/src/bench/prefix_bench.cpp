@@ -413,6 +413,13 @@ std::string num(double v) {
     return buf;
 }
 
+/// A token count, written whole (num() would round 249984 to 2.5e+05).
+std::string count(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+}
+
 /// (a): prints the rows and appends its JSON member to `json`.
 void report_ttft(const Settings& s, int* unique, std::string& json) {
     std::printf("(a) TTFT, %d-token shared prefix + %d new tokens (median of %d)\n",
@@ -432,6 +439,8 @@ void report_ttft(const Settings& s, int* unique, std::string& json) {
                 num(theirs.warm_ms);
     }
     json += "}";
+    // The flat keys of CONTRACT.md (the nested object above has the rest).
+    json += R"(,"cold_ttft_ms":)" + num(ours.cold_ms) + R"(,"warm_ttft_ms":)" + num(ours.warm_ms);
 }
 
 /// (b): prints the rows and appends its JSON member to `json`.
@@ -446,12 +455,16 @@ void report_trace(const Settings& s, std::string& json) {
     }
     json += R"(,"trace":{)";
     double cached_wall = 0.0;
+    std::string flat; // the flat keys of CONTRACT.md, from the cached run
     for (std::size_t i = 0; i < kinds.size(); ++i) {
         const bool cached = kinds[i] == Server::Kind::cached;
         const TraceResult r = trace_part(s, kinds[i]);
         const double hit = r.lookup_tokens > 0 ? r.hit_tokens / r.lookup_tokens : 0.0;
         if (cached) {
             cached_wall = r.wall_s;
+            flat = R"(,"trace_prompt_tokens":)" + count(r.lookup_tokens) +
+                   R"(,"trace_computed_tokens":)" + count(r.computed_tokens) +
+                   R"(,"trace_wall_s":)" + num(r.wall_s);
         }
         std::printf("  %-14s wall %8.2f s  prefill computed %9.0f tokens", kind_name(kinds[i]),
                     r.wall_s, r.computed_tokens);
@@ -467,7 +480,7 @@ void report_trace(const Settings& s, std::string& json) {
                 num(r.wall_s) + R"(,"prefill_tokens":)" + num(r.computed_tokens) +
                 (cached ? R"(,"hit_rate":)" + num(hit) : "") + "}";
     }
-    json += "}";
+    json += "}" + flat;
 }
 
 /// (c): prints the row and appends its JSON member to `json`.

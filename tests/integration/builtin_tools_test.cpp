@@ -236,6 +236,67 @@ TEST_F(BuiltinToolsTest, RestSandboxRun) {
     EXPECT_EQ(text.status, 415u) << text.body;
 }
 
+TEST_F(BuiltinToolsTest, FilesGoInAndComeBack) {
+    // Without a session: a workspace for this run alone.
+    const json r = run({{"lang", "python"},
+                        {"code", "open('out.txt', 'w').write(open('in.txt').read().upper())"},
+                        {"files", {{"in.txt", "hello"}, {"sub/dir/b.txt", "x"}}},
+                        {"read_files", {"out.txt", "missing.txt", "sub/dir/b.txt"}}});
+    ASSERT_EQ(r.at("exit_code"), 0) << r.dump();
+    ASSERT_EQ(r.at("files").size(), 3u) << r.dump();
+    EXPECT_EQ(r["files"][0], (json{{"path", "out.txt"}, {"content", "HELLO"}}));
+    EXPECT_EQ(r["files"][1]["path"], "missing.txt");
+    EXPECT_FALSE(r["files"][1].contains("content"));
+    EXPECT_NE(r["files"][1]["error"].get<std::string>().find("No such file"), std::string::npos);
+    EXPECT_EQ(r["files"][2], (json{{"path", "sub/dir/b.txt"}, {"content", "x"}}));
+    // ... which is gone afterwards: a later run without files starts empty.
+    EXPECT_EQ(run({{"lang", "bash"}, {"code", "ls -A | wc -l"}}).at("stdout"), "0\n");
+    // Without read_files the result has no `files` member.
+    EXPECT_FALSE(run({{"lang", "bash"}, {"code", "true"}}).contains("files"));
+
+    // With a session the files stay for the next run, and come back through the tool too.
+    EXPECT_EQ(
+        run({{"lang", "bash"}, {"code", "true"}, {"session", "f1"}, {"files", {{"a.txt", "1"}}}})
+            .at("exit_code"),
+        0);
+    const json tool = call_tool(port(), kAlphaKey, "run_bash",
+                                {{"code", "cat a.txt > b.txt; echo 2 >> b.txt"},
+                                 {"session", "f1"},
+                                 {"read_files", {"b.txt"}}});
+    const json& sc = tool["result"]["structuredContent"];
+    EXPECT_EQ(sc["files"], (json::array({{{"path", "b.txt"}, {"content", "12\n"}}})))
+        << tool.dump();
+    const auto& content = tool["result"]["content"];
+    ASSERT_EQ(content.size(), 2u) << tool.dump();
+    EXPECT_EQ(content[1]["text"], "[file b.txt]\n12\n\n");
+
+    const auto expect_400 = [](const json& body, const std::string& needle) {
+        const auto resp = post_json(port(), "/v1/sandbox/run", body, kAlphaKey);
+        EXPECT_EQ(resp.status, 400u) << body.dump() << " → " << resp.body;
+        EXPECT_NE(resp.body.find(needle), std::string::npos) << resp.body;
+    };
+    const json base = {{"lang", "bash"}, {"code", "true"}};
+    const auto with = [&](const char* key, json value) {
+        json b = base;
+        b[key] = std::move(value);
+        return b;
+    };
+    expect_400(with("files", json::array({"a"})), "files: must be an object");
+    expect_400(with("files", {{"../x", "a"}}), "files: path \\\"../x\\\" must not have");
+    expect_400(with("files", {{"/etc/x", "a"}}), "must be relative");
+    expect_400(with("files", {{"a//b", "a"}}), "components");
+    expect_400(with("files", {{"a", 1}}), "must be a string");
+    expect_400(with("read_files", "x"), "read_files: must be an array");
+    expect_400(with("read_files", json::array({1})), "array of strings");
+    expect_400(with("read_files", json::array({"./x"})), "read_files: path");
+    json many = json::object();
+    for (int i = 0; i < 65; ++i) {
+        many["f" + std::to_string(i)] = "";
+    }
+    expect_400(with("files", many), "more than 64");
+    expect_400(with("files", {{"big", std::string(4 * 1024 * 1024 + 1, 'x')}}), "4 MiB");
+}
+
 TEST_F(BuiltinToolsTest, AuthScopesForRestRoutes) {
     const json body = {{"lang", "bash"}, {"code", "true"}};
     EXPECT_EQ(http_request(port(), make_request("POST", "/v1/sandbox/run", body.dump(),

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -36,6 +37,83 @@ bool valid_session(std::string_view s) {
         }
     }
     return true;
+}
+
+/// Why `path` cannot name a file in a workspace ("" when it can): relative, no empty, "." or
+/// ".." components. (The sandbox resolves it beneath the workspace, refusing symlinks and
+/// mount crossings; this only gives a precise error early.)
+std::string bad_path(std::string_view path) {
+    if (path.empty() || path.size() > 255) {
+        return "must be 1-255 bytes";
+    }
+    if (path.front() == '/') {
+        return "must be relative to /workspace";
+    }
+    if (path.find('\0') != std::string_view::npos) {
+        return "must not contain NUL";
+    }
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const auto slash = path.find('/', start);
+        const auto part = path.substr(
+            start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        if (part.empty() || part == "." || part == "..") {
+            return "must not have empty, \".\" or \"..\" components";
+        }
+        if (slash == std::string_view::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    return {};
+}
+
+/// The `files` and `read_files` fields into `out`.
+base::Result<void> parse_files(const json& body, ParsedRun& out) {
+    if (const auto it = body.find("files"); it != body.end() && !it->is_null()) {
+        if (!it->is_object()) {
+            return invalid("files", "must be an object of path: text");
+        }
+        if (it->size() > kMaxRunFiles) {
+            return invalid("files", "has more than " + std::to_string(kMaxRunFiles) + " entries");
+        }
+        std::uint64_t total = 0;
+        for (const auto& [path, text] : it->items()) {
+            if (const auto why = bad_path(path); !why.empty()) {
+                return invalid("files", "path \"" + path + "\" " + why);
+            }
+            if (!text.is_string()) {
+                return invalid("files", "\"" + path + "\" must be a string");
+            }
+            total += text.get_ref<const std::string&>().size();
+            if (total > kMaxFilesInBytes) {
+                return invalid("files", "are larger than " +
+                                            std::to_string(kMaxFilesInBytes / sandbox::kMiB) +
+                                            " MiB together");
+            }
+            out.files.emplace_back(path, text.get<std::string>());
+        }
+    }
+    if (const auto it = body.find("read_files"); it != body.end() && !it->is_null()) {
+        if (!it->is_array()) {
+            return invalid("read_files", "must be an array of paths");
+        }
+        if (it->size() > kMaxRunFiles) {
+            return invalid("read_files",
+                           "has more than " + std::to_string(kMaxRunFiles) + " entries");
+        }
+        for (const auto& p : *it) {
+            if (!p.is_string()) {
+                return invalid("read_files", "must be an array of strings");
+            }
+            const auto& path = p.get_ref<const std::string&>();
+            if (const auto why = bad_path(path); !why.empty()) {
+                return invalid("read_files", "path \"" + path + "\" " + why);
+            }
+            out.read_files.push_back(path);
+        }
+    }
+    return {};
 }
 
 /// An integer field in [1, max]; nullopt when absent.
@@ -74,6 +152,7 @@ base::Result<std::string> text_field(const json& body, const char* field, bool r
 
 /// One run from request to result: the handle once started and a descriptor watching it.
 struct SandboxRunner::Pending {
+    std::shared_ptr<SandboxRunner> runner;
     ParsedRun run;
     Done done;
     std::mutex mu;
@@ -97,7 +176,25 @@ struct SandboxRunner::Pending {
                            {{"lang", std::string(sandbox::to_string(run.request.language))},
                             {"session", run.session}});
         }
-        done(std::move(r));
+        if (!run.ephemeral_workspace && run.read_files.empty()) {
+            deliver(done, std::move(r), {});
+            return;
+        }
+        // Reading files back and removing a per-run workspace are blocking exchanges with the
+        // sandbox's zygote: not on I/O threads.
+        boost::asio::post(runner->blocking_, [runner = runner, run = std::move(run),
+                                              done = std::move(done), r = std::move(r)]() mutable {
+            auto files = runner->collect_files(run, r.has_value());
+            deliver(done, std::move(r), std::move(files));
+        });
+    }
+    static void deliver(const Done& done, base::Result<sandbox::RunResult> r,
+                        std::vector<FileOut> files) {
+        if (!r) {
+            done(r.error());
+            return;
+        }
+        done(RunOutcome{std::move(*r), std::move(files)});
     }
     void cancel() {
         std::lock_guard lock(mu);
@@ -124,7 +221,7 @@ base::Result<ParsedRun> SandboxRunner::parse_request(const json& body, std::stri
     const auto& sc = sandbox_->config();
     for (const auto& [k, v] : body.items()) {
         if (k != "code" && k != "stdin" && k != "timeout_ms" && k != "memory_mb" &&
-            k != "session" && (k != "lang" || lang)) {
+            k != "session" && k != "files" && k != "read_files" && (k != "lang" || lang)) {
             return invalid(k, "unknown field");
         }
     }
@@ -169,11 +266,21 @@ base::Result<ParsedRun> SandboxRunner::parse_request(const json& body, std::stri
         req.workspace_id = workspace_id(tenant, *session);
         out.session = std::move(*session);
     }
+    if (auto files = parse_files(body, out); !files) {
+        return files.error();
+    }
+    if (req.workspace_id.empty() && (!out.files.empty() || !out.read_files.empty())) {
+        // A workspace for this run alone; "\x01" never occurs in a session name.
+        req.workspace_id =
+            workspace_id(tenant, "\x01run-" + std::to_string(next_run_workspace_.fetch_add(1)));
+        out.ephemeral_workspace = true;
+    }
     return out;
 }
 
 std::function<void()> SandboxRunner::run(ParsedRun run, Done done) {
     auto pending = std::make_shared<Pending>();
+    pending->runner = shared_from_this();
     pending->run = std::move(run);
     pending->done = std::move(done);
     std::function<void()> cancel = [weak = std::weak_ptr<Pending>(pending)] {
@@ -186,9 +293,9 @@ std::function<void()> SandboxRunner::run(ParsedRun run, Done done) {
     } else {
         // Creating a workspace is a short blocking exchange with the zygote: not on I/O threads.
         boost::asio::post(blocking_, [self = shared_from_this(), pending] {
-            auto created = self->sandbox_->create_workspace(pending->run.request.workspace_id);
-            if (!created) {
-                pending->finish(created.error());
+            auto ready = self->prepare_workspace(pending->run);
+            if (!ready) {
+                pending->finish(ready.error());
                 return;
             }
             self->start(pending);
@@ -199,8 +306,10 @@ std::function<void()> SandboxRunner::run(ParsedRun run, Done done) {
 
 namespace {
 
-void await_end(const std::shared_ptr<SandboxRunner::Done>& finish,
-               const std::shared_ptr<void>& keep, boost::asio::posix::stream_descriptor& fd,
+using Finish = std::function<void(base::Result<sandbox::RunResult>)>;
+
+void await_end(const std::shared_ptr<Finish>& finish, const std::shared_ptr<void>& keep,
+               boost::asio::posix::stream_descriptor& fd,
                const std::function<std::optional<base::Result<sandbox::RunResult>>()>& poll) {
     fd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                   [finish, keep, &fd, poll](boost::system::error_code ec) {
@@ -242,7 +351,7 @@ void SandboxRunner::start(const std::shared_ptr<Pending>& pending) {
     log::log_event(log::Level::debug, "sandbox run started",
                    {{"lang", std::string(sandbox::to_string(pending->run.request.language))},
                     {"session", pending->run.session}});
-    auto finish = std::make_shared<Done>(
+    auto finish = std::make_shared<Finish>(
         [pending](base::Result<sandbox::RunResult> r) { pending->finish(std::move(r)); });
     const std::weak_ptr<Pending> weak = pending;
     await_end(finish, pending, *pending->fd,
@@ -255,6 +364,47 @@ void SandboxRunner::start(const std::shared_ptr<Pending>& pending) {
                   std::lock_guard inner(p->mu);
                   return p->handle->try_result();
               });
+}
+
+base::Result<void> SandboxRunner::prepare_workspace(const ParsedRun& run) {
+    const std::string& id = run.request.workspace_id;
+    if (auto created = sandbox_->create_workspace(id); !created) {
+        return created.error();
+    }
+    for (const auto& [path, text] : run.files) {
+        if (auto written = sandbox_->write_file(id, path, text); !written) {
+            return base::Error(written.error().code,
+                               "files: \"" + path + "\": " + written.error().what());
+        }
+    }
+    return {};
+}
+
+std::vector<FileOut> SandboxRunner::collect_files(const ParsedRun& run, bool read) {
+    std::vector<FileOut> out;
+    const std::string& id = run.request.workspace_id;
+    std::uint64_t total = 0;
+    for (const auto& path : read ? run.read_files : std::vector<std::string>{}) {
+        FileOut f;
+        f.path = path;
+        if (total >= kMaxFilesOutBytes) {
+            f.error = "not read: the files read back reached " +
+                      std::to_string(kMaxFilesOutBytes / sandbox::kMiB) + " MiB";
+        } else if (auto data = sandbox_->read_file(
+                       id, path, std::min(kMaxFileOutBytes, kMaxFilesOutBytes - total));
+                   data) {
+            total += data->size();
+            f.content = std::move(*data);
+        } else {
+            f.error = data.error().what();
+        }
+        out.push_back(std::move(f));
+    }
+    if (run.ephemeral_workspace) {
+        // Gone with the run (it may never have been made when the start failed).
+        (void)sandbox_->remove_workspace(id);
+    }
+    return out;
 }
 
 std::string workspace_id(std::string_view tenant, std::string_view session) {
@@ -281,6 +431,19 @@ json result_json(const sandbox::RunResult& r) {
             {"stderr_bytes", r.stderr_bytes},
             {"limit", std::string(sandbox::to_string(r.limit))},
             {"warm", r.warm}};
+}
+
+json result_json(const RunOutcome& outcome) {
+    json out = result_json(outcome.result);
+    if (!outcome.files.empty()) {
+        json files = json::array();
+        for (const auto& f : outcome.files) {
+            files.push_back(f.content ? json{{"path", f.path}, {"content", *f.content}}
+                                      : json{{"path", f.path}, {"error", f.error}});
+        }
+        out["files"] = std::move(files);
+    }
+    return out;
 }
 
 sandbox::SandboxConfig make_sandbox_config(const SandboxExposeConfig& c) {

@@ -29,7 +29,17 @@ json input_schema(const SandboxRunner& runner, sandbox::Language language) {
               {"session",
                {{"type", "string"},
                 {"pattern", "^[A-Za-z0-9_.-]{1,64}$"},
-                {"description", "Names a persistent workspace (/workspace) kept across calls"}}}}},
+                {"description", "Names a persistent workspace (/workspace) kept across calls"}}},
+              {"files",
+               {{"type", "object"},
+                {"additionalProperties", {{"type", "string"}}},
+                {"description", "Text files to put in /workspace before the run, {path: text} "
+                                "(at most 64, 4 MiB together)"}}},
+              {"read_files",
+               {{"type", "array"},
+                {"items", {{"type", "string"}}},
+                {"description", "Paths under /workspace to return after the run (at most 64, "
+                                "1 MiB each)"}}}}},
             {"required", json::array({"code"})},
             {"additionalProperties", false}};
 }
@@ -58,7 +68,13 @@ json output_schema() {
           {"cpu_ms", integer},
           {"max_rss_kb", integer},
           {"isolation", {{"type", "array"}, {"items", string}}},
-          {"warm", boolean}}},
+          {"warm", boolean},
+          {"files",
+           {{"type", "array"},
+            {"items",
+             {{"type", "object"},
+              {"properties", {{"path", string}, {"content", string}, {"error", string}}},
+              {"required", json::array({"path"})}}}}}}},
         {"required", json::array({"stdout", "stderr", "exit_code", "signal", "timed_out", "limit",
                                   "isolation"})}};
 }
@@ -95,6 +111,22 @@ private:
 };
 
 } // namespace
+
+tools::ToolResult to_tool_result(const RunOutcome& outcome) {
+    tools::ToolResult out = to_tool_result(outcome.result);
+    if (outcome.files.empty()) {
+        return out;
+    }
+    std::string text;
+    for (const auto& f : outcome.files) {
+        text += "[file " + f.path + "]\n" + (f.content ? *f.content : "(" + f.error + ")") + "\n";
+    }
+    out.content.push_back(tools::ContentBlock::make_text(std::move(text)));
+    const json structured = result_json(outcome);
+    out.structured_content = tools::share_json(
+        json::parse(structured.dump(-1, ' ', false, json::error_handler_t::replace)));
+    return out;
+}
 
 tools::ToolResult to_tool_result(const sandbox::RunResult& r) {
     tools::ToolResult out;

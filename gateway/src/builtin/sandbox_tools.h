@@ -27,5 +27,7 @@ namespace agentd::gateway::builtin {
 
 /// The CallToolResult of a finished run (shared with tests and the agent runtime's traces).
 [[nodiscard]] tools::ToolResult to_tool_result(const sandbox::RunResult& result);
+/// The same, with the files read back as a text block and in `files` of structuredContent.
+[[nodiscard]] tools::ToolResult to_tool_result(const RunOutcome& outcome);
 
 } // namespace agentd::gateway::builtin

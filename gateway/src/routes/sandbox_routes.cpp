@@ -56,7 +56,7 @@ void handle_run(const std::shared_ptr<SandboxRunner>& runner, http::Request&& re
         writer->respond(http::Response::error(400, "invalid_request", parsed.error().what()));
         return;
     }
-    auto kill = runner->run(std::move(*parsed), [writer](base::Result<sandbox::RunResult> r) {
+    auto kill = runner->run(std::move(*parsed), [writer](base::Result<builtin::RunOutcome> r) {
         writer->respond(r ? json_response(200, builtin::result_json(*r)) : run_error(r.error()));
     });
     writer->on_client_gone(std::move(kill));

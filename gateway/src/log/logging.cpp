@@ -1,12 +1,14 @@
 #include "log/logging.h"
 
 #include "http/text.h"
+#include "log/batched_sink.h"
 
 #include <spdlog/details/log_msg.h>
 #include <spdlog/formatter.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -152,7 +154,8 @@ std::optional<Format> parse_format(std::string_view name) {
 }
 
 void init_logging(Level level, Format format) {
-    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    // Lines are written by a background thread in batches, never on the I/O threads.
+    auto sink = std::make_shared<BatchedFdSink>(STDERR_FILENO);
     auto logger = std::make_shared<spdlog::logger>("agentd", std::move(sink));
     if (format == Format::json) {
         logger->set_formatter(std::make_unique<JsonFormatter>());

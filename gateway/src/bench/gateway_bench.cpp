@@ -4,6 +4,7 @@
 // against agentd and the official TypeScript SDK server side by side.
 #include "bench/benches.h"
 #include "bench/load_generator.h"
+#include "bench/serve_bench_client.h"
 #include "http/text.h"
 
 #include <boost/program_options/options_description.hpp>
@@ -11,128 +12,61 @@
 #include <boost/program_options/value_semantic.hpp>
 #include <boost/program_options/variables_map.hpp>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <thread>
-
-extern char** environ;
+#include <string>
+#include <vector>
 
 namespace agentd::gateway::bench {
 namespace po = boost::program_options;
 
 namespace {
 
-/// `agentd serve --conformance-fixtures` on a free loopback port, stopped with SIGTERM.
+/// `agentd serve --conformance-fixtures` on a free loopback port (a ChildServer, stopped with
+/// SIGTERM) over a temporary data directory removed afterwards.
 class ServedAgentd {
 public:
-    ServedAgentd() {
+    ServedAgentd() : data_dir_(make_data_dir()) {
+        try {
+            child_ = std::make_unique<ChildServer>(std::vector<std::string>{
+                "/proc/self/exe", "serve", "--listen", "127.0.0.1:0", "--data", data_dir_.string(),
+                "--conformance-fixtures", "--log-level", "warn"});
+        } catch (...) {
+            remove_data_dir();
+            throw;
+        }
+    }
+    ~ServedAgentd() {
+        child_.reset();
+        remove_data_dir();
+    }
+    ServedAgentd(const ServedAgentd&) = delete;
+    ServedAgentd& operator=(const ServedAgentd&) = delete;
+
+    [[nodiscard]] std::uint16_t port() const { return child_->port(); }
+
+private:
+    static std::filesystem::path make_data_dir() {
         char dir_template[] = "/tmp/agentd-bench-XXXXXX";
         if (::mkdtemp(dir_template) == nullptr) {
             throw std::runtime_error("cannot create a temporary data directory");
         }
-        data_dir_ = dir_template;
-        int err_pipe[2];
-        if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-            throw std::runtime_error("pipe failed");
-        }
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-        std::string exe = "/proc/self/exe";
-        std::vector<std::string> args = {"agentd",
-                                         "serve",
-                                         "--listen",
-                                         "127.0.0.1:0",
-                                         "--data",
-                                         data_dir_.string(),
-                                         "--conformance-fixtures",
-                                         "--log-level",
-                                         "warn"};
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        const int rc = ::posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(err_pipe[1]);
-        if (rc != 0) {
-            ::close(err_pipe[0]);
-            throw std::runtime_error("cannot start agentd serve");
-        }
-        err_fd_ = err_pipe[0];
-        read_port();
-        // Keep draining stderr so the server never blocks on a full pipe.
-        drain_ = std::thread([fd = err_fd_] {
-            char buf[4096];
-            while (::read(fd, buf, sizeof buf) > 0) {
-            }
-        });
+        return dir_template;
     }
-
-    ~ServedAgentd() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGTERM);
-            int status = 0;
-            ::waitpid(pid_, &status, 0);
-        }
-        if (drain_.joinable()) {
-            drain_.join();
-        }
-        if (err_fd_ >= 0) {
-            ::close(err_fd_);
-        }
+    void remove_data_dir() {
         std::error_code ec;
         std::filesystem::remove_all(data_dir_, ec);
     }
 
-    [[nodiscard]] std::uint16_t port() const { return port_; }
-
-private:
-    void read_port() {
-        std::string text;
-        const std::string marker = "listening on ";
-        while (true) {
-            pollfd p{err_fd_, POLLIN, 0};
-            if (::poll(&p, 1, 30'000) <= 0) {
-                throw std::runtime_error("agentd serve did not start: " + text);
-            }
-            char buf[1024];
-            const ssize_t n = ::read(err_fd_, buf, sizeof buf);
-            if (n <= 0) {
-                throw std::runtime_error("agentd serve exited: " + text);
-            }
-            text.append(buf, static_cast<std::size_t>(n));
-            const auto at = text.find(marker);
-            const auto eol = at == std::string::npos ? at : text.find('\n', at);
-            if (eol != std::string::npos) {
-                const std::string address =
-                    text.substr(at + marker.size(), eol - at - marker.size());
-                port_ =
-                    static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1)));
-                return;
-            }
-        }
-    }
-
     std::filesystem::path data_dir_;
-    pid_t pid_ = -1;
-    int err_fd_ = -1;
-    std::uint16_t port_ = 0;
-    std::thread drain_;
+    std::unique_ptr<ChildServer> child_;
 };
 
 std::vector<std::size_t> parse_levels(const std::string& text) {
